@@ -1,0 +1,212 @@
+/**
+ * Record layouts shared by every ring. A record is exactly one slot. Slots are read and written through
+ * Float64Array / Int32Array views over the ring's data area, so a field is addressed as a word index
+ * relative to the slot's base: `f64[base + F.PRICE]`. Word 0 of every slot holds two int32s: the record
+ * header (type | flags << 8 | count << 16) and the interned symbol id.
+ *
+ * Times: RECV_TS and PUB_TS are float64 nanoseconds since the process epoch (see util/clock.ts).
+ */
+
+/** Slot sizes in bytes; power-of-two multiples of 64. */
+export const MARKET_SLOT_BYTES = 128; // ring A
+export const INTENT_SLOT_BYTES = 128; // ring B
+export const REPORT_SLOT_BYTES = 256; // ring C
+
+export const enum RecordType {
+  // ring A: market data
+  BookTicker = 1,
+  AggTrade = 2,
+  Depth = 3,
+  Trade = 4,
+  MarkPrice = 5,
+  ForceOrder = 6,
+  Kline = 7,
+  FeedStatus = 15,
+  // ring B: order intents
+  OrderNew = 32,
+  OrderCancel = 33,
+  // ring C: execution reports
+  ExecReport = 64,
+}
+
+/** Header flags (bits 8..15 of header word). */
+export const enum RecordFlag {
+  /** Ring A: records for this symbol were dropped before this one; the view is stale until a full state. */
+  GapBefore = 1 << 0,
+  /** Ring A depth: first record of one depth event. */
+  First = 1 << 1,
+  /** Ring A depth: last record of one depth event. */
+  Last = 1 << 2,
+  /** Ring A depth: the event is a partial-depth snapshot (top N), not a diff. */
+  Snapshot = 1 << 3,
+}
+
+// ---- header word helpers (int32 index = base*2 for word 0) ----
+export function packHeader(type: number, flags: number, count: number): number {
+  return (type & 0xff) | ((flags & 0xff) << 8) | ((count & 0xffff) << 16);
+}
+export function headerType(h: number): number {
+  return h & 0xff;
+}
+export function headerFlags(h: number): number {
+  return (h >>> 8) & 0xff;
+}
+export function headerCount(h: number): number {
+  return (h >>> 16) & 0xffff;
+}
+
+/** Common word indices (float64 words). Word 0 = [int32 header, int32 symbolId]. */
+export const enum W {
+  HEADER = 0,
+  RECV_TS = 1,
+  PUB_TS = 2,
+}
+
+/** bookTicker: best bid/ask. */
+export const enum BT {
+  UPDATE_ID = 3,
+  EVENT_TIME = 4,
+  TX_TIME = 5,
+  BID = 6,
+  BID_QTY = 7,
+  ASK = 8,
+  ASK_QTY = 9,
+}
+
+/** aggTrade (and trade): price, qty, aggressor. */
+export const enum AT {
+  TRADE_ID = 3,
+  EVENT_TIME = 4,
+  TRADE_TIME = 5,
+  PRICE = 6,
+  QTY = 7,
+  /** 1 if the buyer is the maker (aggressor sold), else 0. */
+  BUYER_MAKER = 8,
+  FIRST_ID = 9,
+  LAST_ID = 10,
+}
+
+/**
+ * depthUpdate: one event is split over one or more records of up to DEPTH_LEVELS_PER_RECORD levels.
+ * Header count field = depthCount(levels, askMask): bit i of askMask set = level i is an ask (else a bid).
+ * First/Last flags delimit the event; Snapshot marks a partial-depth (top N) event. Qty 0 deletes a level.
+ */
+export const DEPTH_LEVELS_PER_RECORD = 4;
+export const enum DEPTH {
+  FIRST_UPDATE_ID = 3, // U
+  FINAL_UPDATE_ID = 4, // u
+  PREV_UPDATE_ID = 5, // pu
+  EVENT_TIME = 6,
+  TX_TIME = 7,
+  LEVELS = 8, // 8..15: price0, qty0, price1, qty1, price2, qty2, price3, qty3
+}
+export function depthCount(levels: number, askMask: number): number {
+  return (levels & 0xff) | ((askMask & 0xff) << 8);
+}
+export function depthLevels(count: number): number {
+  return count & 0xff;
+}
+export function depthAskMask(count: number): number {
+  return (count >>> 8) & 0xff;
+}
+
+// ---------------------------------------------------------------- ring B: order intents
+
+export const enum Side {
+  Buy = 1,
+  Sell = -1,
+}
+export const enum OrderType {
+  Market = 1,
+  Limit = 2,
+  StopMarket = 3,
+  TakeProfitMarket = 4,
+  TrailingStopMarket = 5,
+}
+export const enum TimeInForce {
+  None = 0,
+  Gtc = 1,
+  Ioc = 2,
+  Fok = 3,
+  /** post-only */
+  Gtx = 4,
+}
+export const enum IntentFlag {
+  ReduceOnly = 1 << 0,
+}
+
+/** Order intent: strategy -> execution. Prices and quantities are exact integers of ticks and steps. */
+export const enum IN {
+  INTENT_ID = 3,
+  SIDE = 4,
+  ORDER_TYPE = 5,
+  TIF = 6,
+  PRICE_TICKS = 7,
+  QTY_STEPS = 8,
+  FLAGS = 9,
+  /** price the strategy saw when it decided (for slippage) */
+  DECISION_PRICE = 10,
+  STOP_PRICE_TICKS = 11,
+  /** when the strategy worker read the triggering record (strategy stage = PUB_TS - READ_TS) */
+  READ_TS = 12,
+  /** venue event time (ms) of the triggering market record */
+  EVENT_TIME = 13,
+  /** OrderCancel: the intent id of the order to cancel */
+  TARGET_ID = 14,
+}
+
+// ---------------------------------------------------------------- ring C: execution reports
+
+export const enum OrderStatus {
+  PendingNew = 0,
+  New = 1,
+  PartiallyFilled = 2,
+  Filled = 3,
+  Canceled = 4,
+  Rejected = 5,
+  Expired = 6,
+  Unknown = 7,
+}
+export const enum ExecType {
+  Ack = 1,
+  Fill = 2,
+  Reject = 3,
+  Canceled = 4,
+  Expired = 5,
+}
+/** Why an intent was rejected (venue rejects carry the venue's code in ERROR_CODE as well). */
+export const enum RejectReason {
+  None = 0,
+  Venue = 1,
+  RingFull = 2,
+  Transport = 3,
+  Timeout = 4,
+  MaxOrderQty = 5,
+  MaxPosition = 6,
+  Unknown = 99,
+}
+
+export const enum RP {
+  INTENT_ID = 3,
+  STATUS = 4,
+  EXEC_TYPE = 5,
+  SIDE = 6,
+  LAST_QTY = 7,
+  LAST_PRICE = 8,
+  CUM_QTY = 9,
+  AVG_PRICE = 10,
+  FEE = 11,
+  ORDER_ID = 12,
+  ERROR_CODE = 13,
+  /** request bytes written to the socket */
+  SENT_TS = 14,
+  /** response received */
+  ACK_TS = 15,
+  VENUE_TIME = 16,
+  MSG_LEN = 17,
+  IS_MAKER = 18,
+  REASON = 19,
+  /** message bytes (UTF-8, truncated to REPORT_MSG_MAX) start at this word */
+  MSG = 20,
+}
+export const REPORT_MSG_MAX = (REPORT_SLOT_BYTES / 8 - RP.MSG) * 8; // 96 bytes
