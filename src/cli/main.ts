@@ -1,0 +1,127 @@
+import { writeFileSync } from 'node:fs';
+import { ConfigError, loadConfig } from '../config/Config.js';
+import { Engine, type EngineReport } from '../engine/Engine.js';
+import { formatStageTable } from '../metrics/StageHistograms.js';
+import { createLogger } from '../util/log.js';
+import { VERSION } from '../util/version.js';
+import { UsageError, num, only, parseArgs, str } from './args.js';
+
+const HELP = `hft ${VERSION} — low-latency crypto-futures trading engine (Node 20)
+
+Usage: hft <command> [options]
+
+Commands:
+  run      Run the engine (paper trading against the built-in venue simulator by default)
+             --config FILE      configuration file (default: the embedded defaults; npm start uses config/default.json)
+             --duration S       stop after S seconds
+             --summary FILE     write the final report as JSON when stopping
+  sim      Run the venue simulator standalone; prints one JSON line with its URLs and test keys
+             --venue binance    venue dialect (binance)
+             --port N           port (default 0 = any free port)
+             --rate N           market messages per second, 1..200000 (default 2000)
+             --seed N           random seed (default 42)
+             --symbols A,B      symbols (default BTCUSDT,ETHUSDT)
+  bench    Micro benchmarks and the end-to-end tick-to-order profile against a naive baseline
+             --quick            shorter run (finishes in under 90 s)
+             --out FILE         write the results as JSON
+             --rate N           paced ticks per second (default 20000)
+             --duration S       measured seconds per pipeline (default 20; --quick: 8)
+             --only micro|e2e   run one part
+  help     Show this help
+
+Environment: HFT_<KEY>__<SUBKEY>=value overrides a config key (e.g. HFT_VENUE__SIM__RATE=5000).
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP);
+        return 0;
+      case '--version':
+        process.stdout.write(`${VERSION}\n`);
+        return 0;
+      case 'run':
+        return await runCommand(rest);
+      case 'sim':
+        return await simCommand(rest);
+      case 'bench': {
+        const { benchCommand } = await import('../../bench/index.js');
+        return await benchCommand(rest);
+      }
+      default:
+        process.stderr.write(`hft: unknown command "${cmd}"\n\n${HELP}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      process.stderr.write(`hft: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`hft: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+async function runCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  only(args, ['config', 'duration', 'summary'], 'run');
+  const cfg = loadConfig(str(args, 'config'));
+  const duration = num(args, 'duration', { min: 0.1, max: 1e7 });
+  const summary = str(args, 'summary');
+  const log = createLogger(cfg.log.level);
+  const engine = new Engine(cfg, log);
+  let stopping = false;
+  const finished = new Promise<EngineReport>((resolve, reject) => {
+    const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ why }, 'stopping');
+      engine.stop().then(resolve, reject);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    engine.start().then(
+      () => {
+        if (duration !== undefined) setTimeout(() => stop(`duration ${duration}s reached`), duration * 1000);
+      },
+      (err: Error) => {
+        log.error({ err: err.message }, 'engine failed to start');
+        stopping = true;
+        engine.stop().then(() => reject(err), () => reject(err));
+      },
+    );
+  });
+  const report = await finished;
+  log.info({ counters: report.counters, gc: report.gc }, `final latency report (${report.durationS.toFixed(1)} s)\n${formatStageTable(report.stages)}`);
+  if (summary) {
+    writeFileSync(summary, JSON.stringify(report, null, 2) + '\n');
+    log.info({ file: summary }, 'summary written');
+  }
+  return 0;
+}
+
+async function simCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  only(args, ['venue', 'port', 'rate', 'seed', 'symbols'], 'sim');
+  const venue = str(args, 'venue') ?? 'binance';
+  if (venue !== 'binance') throw new UsageError(`hft sim: --venue must be binance (gate comes with the Gate issue); got ${JSON.stringify(venue)}`);
+  const port = num(args, 'port', { min: 0, max: 65535, int: true }) ?? 0;
+  const rate = num(args, 'rate', { min: 1, max: 200_000, int: true }) ?? 2000;
+  const seed = num(args, 'seed', { min: 0, max: 2 ** 31 - 1, int: true }) ?? 42;
+  const symbolsArg = str(args, 'symbols');
+  const symbols = symbolsArg ? symbolsArg.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const { startBinanceVenue } = await import('../sim/binance/BinanceVenue.js');
+  const v = await startBinanceVenue({ port, rate, seed, ...(symbols ? { symbols } : {}) });
+  process.stdout.write(JSON.stringify({ venue: v.venue, rest: v.restUrl, ws: v.wsUrl, wsApi: v.wsApiUrl, apiKey: v.apiKey, apiSecret: v.apiSecret }) + '\n');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await v.close();
+  return 0;
+}

@@ -1,0 +1,336 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { WAIT_STRATEGIES, type WaitStrategyKind } from '../ring/WaitStrategy.js';
+
+/**
+ * Engine configuration: a JSON file in config/, then environment overrides, validated at start. Every
+ * error names the key, what it holds, and what is allowed. Credentials never live here: they come from
+ * the environment (HFT_API_KEY / HFT_API_SECRET) or a key file outside the repository (HFT_KEY_FILE).
+ *
+ * Environment overrides: HFT_<PATH> where the path segments are joined by "__", e.g.
+ *   HFT_VENUE__SIM__RATE=5000   HFT_STRATEGY__PARAMS__QUANTITY=0.002   HFT_LOG__LEVEL=debug
+ * Values are read as JSON when they parse (numbers, booleans, arrays), else as strings.
+ */
+export type Mode = 'paper' | 'live' | 'testnet';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface PingPongParams {
+  symbol: string;
+  /** order size in base units */
+  quantity: number;
+  /** minimum event-time gap between two orders */
+  cooldownMs: number;
+  /** trade only while the last price is above this (0 = always) */
+  triggerPrice: number;
+  /** bench mode: fire on every Nth market event regardless of cooldown and trigger (0 = off) */
+  everyNTicks: number;
+}
+
+export interface EngineConfig {
+  mode: Mode;
+  venue: {
+    name: 'binance-usdm';
+    /** start the built-in venue simulator (paper trading) */
+    embedded: boolean;
+    restUrl: string;
+    wsUrl: string;
+    sim: { rate: number; seed: number; port: number };
+  };
+  symbols: string[];
+  feed: {
+    streams: string[];
+    reconnect: { initialMs: number; maxMs: number; jitter: number };
+  };
+  strategy: { name: 'ping-pong'; params: PingPongParams };
+  risk: { maxOrderQty: number; maxPosition: number };
+  execution: { recvWindow: number; requestTimeoutMs: number; keepAliveMs: number };
+  rings: { marketCapacity: number; intentCapacity: number; reportCapacity: number };
+  threads: {
+    strategyWait: WaitStrategyKind;
+    spinBudgetUs: number;
+    /** young generation of the strategy worker (MB); large enough that steady state sees no scavenge */
+    strategyYoungGenMb: number;
+  };
+  stats: { intervalMs: number };
+  log: { level: LogLevel };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`config: ${key} ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Spec =
+  | { t: 'int'; min: number; max: number }
+  | { t: 'num'; min: number; max: number }
+  | { t: 'bool' }
+  | { t: 'str'; pattern?: RegExp; allowed?: string }
+  | { t: 'enum'; values: readonly string[] }
+  | { t: 'strs'; pattern: RegExp; allowed: string; minItems: number }
+  | { t: 'obj'; fields: Record<string, Spec> };
+
+const SYMBOL = /^[A-Z0-9]{2,30}$/;
+const STREAM = /^(bookTicker|aggTrade|trade|depth(@100ms|@500ms|@0ms)?|depth(5|10|20)(@100ms|@500ms)?)$/;
+const URL_OR_EMPTY = /^$|^(https?|wss?):\/\/[^\s]+$/;
+
+const SCHEMA: Spec = {
+  t: 'obj',
+  fields: {
+    mode: { t: 'enum', values: ['paper', 'live', 'testnet'] },
+    venue: {
+      t: 'obj',
+      fields: {
+        name: { t: 'enum', values: ['binance-usdm'] },
+        embedded: { t: 'bool' },
+        restUrl: { t: 'str', pattern: URL_OR_EMPTY, allowed: 'an http(s) URL or ""' },
+        wsUrl: { t: 'str', pattern: URL_OR_EMPTY, allowed: 'a ws(s) URL or ""' },
+        sim: {
+          t: 'obj',
+          fields: {
+            rate: { t: 'int', min: 1, max: 200_000 },
+            seed: { t: 'int', min: 0, max: 2 ** 31 - 1 },
+            port: { t: 'int', min: 0, max: 65535 },
+          },
+        },
+      },
+    },
+    symbols: { t: 'strs', pattern: SYMBOL, allowed: 'upper-case venue symbols such as BTCUSDT', minItems: 1 },
+    feed: {
+      t: 'obj',
+      fields: {
+        streams: { t: 'strs', pattern: STREAM, allowed: 'bookTicker, aggTrade, trade, depth, depth@100ms, depth@500ms, depth5/10/20[@100ms|@500ms]', minItems: 1 },
+        reconnect: {
+          t: 'obj',
+          fields: {
+            initialMs: { t: 'int', min: 1, max: 60_000 },
+            maxMs: { t: 'int', min: 1, max: 600_000 },
+            jitter: { t: 'num', min: 0, max: 1 },
+          },
+        },
+      },
+    },
+    strategy: {
+      t: 'obj',
+      fields: {
+        name: { t: 'enum', values: ['ping-pong'] },
+        params: {
+          t: 'obj',
+          fields: {
+            symbol: { t: 'str', pattern: SYMBOL, allowed: 'one of the configured symbols' },
+            quantity: { t: 'num', min: 1e-12, max: 1e9 },
+            cooldownMs: { t: 'int', min: 0, max: 86_400_000 },
+            triggerPrice: { t: 'num', min: 0, max: 1e12 },
+            everyNTicks: { t: 'int', min: 0, max: 1e9 },
+          },
+        },
+      },
+    },
+    risk: {
+      t: 'obj',
+      fields: {
+        maxOrderQty: { t: 'num', min: 0, max: 1e12 },
+        maxPosition: { t: 'num', min: 0, max: 1e12 },
+      },
+    },
+    execution: {
+      t: 'obj',
+      fields: {
+        recvWindow: { t: 'int', min: 1, max: 60_000 },
+        requestTimeoutMs: { t: 'int', min: 10, max: 120_000 },
+        keepAliveMs: { t: 'int', min: 1000, max: 600_000 },
+      },
+    },
+    rings: {
+      t: 'obj',
+      fields: {
+        marketCapacity: { t: 'int', min: 16, max: 1 << 22 },
+        intentCapacity: { t: 'int', min: 16, max: 1 << 20 },
+        reportCapacity: { t: 'int', min: 16, max: 1 << 20 },
+      },
+    },
+    threads: {
+      t: 'obj',
+      fields: {
+        strategyWait: { t: 'enum', values: WAIT_STRATEGIES },
+        spinBudgetUs: { t: 'int', min: 0, max: 1_000_000 },
+        strategyYoungGenMb: { t: 'int', min: 0, max: 1024 },
+      },
+    },
+    stats: { t: 'obj', fields: { intervalMs: { t: 'int', min: 100, max: 3_600_000 } } },
+    log: { t: 'obj', fields: { level: { t: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] } } },
+  },
+};
+
+/** The embedded defaults: paper trading against the built-in simulator, no keys needed. */
+export const DEFAULT_CONFIG: EngineConfig = {
+  mode: 'paper',
+  venue: { name: 'binance-usdm', embedded: true, restUrl: '', wsUrl: '', sim: { rate: 2000, seed: 42, port: 0 } },
+  symbols: ['BTCUSDT', 'ETHUSDT'],
+  feed: { streams: ['bookTicker', 'aggTrade', 'depth@100ms'], reconnect: { initialMs: 100, maxMs: 10_000, jitter: 0.3 } },
+  strategy: { name: 'ping-pong', params: { symbol: 'BTCUSDT', quantity: 0.001, cooldownMs: 1000, triggerPrice: 0, everyNTicks: 0 } },
+  risk: { maxOrderQty: 0.01, maxPosition: 0.005 },
+  execution: { recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
+  rings: { marketCapacity: 65536, intentCapacity: 1024, reportCapacity: 1024 },
+  threads: { strategyWait: 'spin-then-park', spinBudgetUs: 50, strategyYoungGenMb: 64 },
+  stats: { intervalMs: 5000 },
+  log: { level: 'info' },
+};
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+function validate(spec: Spec, v: unknown, key: string): unknown {
+  switch (spec.t) {
+    case 'int':
+    case 'num': {
+      if (typeof v !== 'number' || !Number.isFinite(v) || (spec.t === 'int' && !Number.isInteger(v))) {
+        throw new ConfigError(key, `must be ${spec.t === 'int' ? 'an integer' : 'a number'} between ${spec.min} and ${spec.max}; got ${show(v)}`);
+      }
+      if (v < spec.min || v > spec.max) throw new ConfigError(key, `must be between ${spec.min} and ${spec.max}; got ${show(v)}`);
+      return v;
+    }
+    case 'bool':
+      if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false; got ${show(v)}`);
+      return v;
+    case 'str':
+      if (typeof v !== 'string' || (spec.pattern && !spec.pattern.test(v))) {
+        throw new ConfigError(key, `must be ${spec.allowed ?? 'a string'}; got ${show(v)}`);
+      }
+      return v;
+    case 'enum':
+      if (typeof v !== 'string' || !spec.values.includes(v)) throw new ConfigError(key, `must be one of ${spec.values.join(', ')}; got ${show(v)}`);
+      return v;
+    case 'strs':
+      if (!Array.isArray(v) || v.length < spec.minItems) throw new ConfigError(key, `must be a list of at least ${spec.minItems} (${spec.allowed}); got ${show(v)}`);
+      v.forEach((x, i) => {
+        if (typeof x !== 'string' || !spec.pattern.test(x)) throw new ConfigError(`${key}[${i}]`, `must be ${spec.allowed}; got ${show(x)}`);
+      });
+      if (new Set(v).size !== v.length) throw new ConfigError(key, `must not repeat an entry; got ${show(v)}`);
+      return [...(v as string[])];
+    case 'obj': {
+      if (!isObj(v)) throw new ConfigError(key || '(root)', `must be an object; got ${show(v)}`);
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) {
+        if (!(k in spec.fields)) throw new ConfigError(key ? `${key}.${k}` : k, `is not a known key; allowed here: ${Object.keys(spec.fields).join(', ')}`);
+      }
+      for (const [k, s] of Object.entries(spec.fields)) {
+        const sub = key ? `${key}.${k}` : k;
+        if (!(k in v)) throw new ConfigError(sub, 'is missing');
+        out[k] = validate(s, v[k], sub);
+      }
+      return out;
+    }
+  }
+}
+
+function merge(base: Json, over: Json): Json {
+  if (isObj(base) && isObj(over)) {
+    const out: Record<string, Json> = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = k in base ? merge(base[k] as Json, v as Json) : (v as Json);
+    return out;
+  }
+  return over;
+}
+
+/** Applies HFT_A__B__C=value overrides (keys are matched case-insensitively against the defaults' keys). */
+export function applyEnv(cfg: Json, env: NodeJS.ProcessEnv): Json {
+  let out = cfg;
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('HFT_') || raw === undefined) continue;
+    if (['HFT_API_KEY', 'HFT_API_SECRET', 'HFT_KEY_FILE', 'HFT_CONFIG'].includes(name)) continue;
+    const path = name.slice(4).split('__').map((p) => p.toLowerCase());
+    let value: Json;
+    try {
+      value = JSON.parse(raw) as Json;
+    } catch {
+      value = raw;
+    }
+    const patch: Json = {};
+    let cur: Record<string, Json> = patch as Record<string, Json>;
+    let ref: Json = out;
+    for (let i = 0; i < path.length; i++) {
+      const want = path[i]!;
+      const actual = isObj(ref) ? (Object.keys(ref).find((k) => k.toLowerCase() === want) ?? want) : want;
+      if (i === path.length - 1) cur[actual] = value;
+      else {
+        const next: Record<string, Json> = {};
+        cur[actual] = next;
+        cur = next;
+        ref = isObj(ref) ? (ref[actual] as Json) : null;
+      }
+    }
+    out = merge(out, patch);
+  }
+  return out;
+}
+
+/** Validates a whole configuration object (file content merged over the defaults, env applied). */
+export function validateConfig(raw: unknown): EngineConfig {
+  const cfg = validate(SCHEMA, raw, '') as EngineConfig;
+  if (!cfg.symbols.includes(cfg.strategy.params.symbol)) {
+    throw new ConfigError('strategy.params.symbol', `must be one of the configured symbols (${cfg.symbols.join(', ')}); got ${show(cfg.strategy.params.symbol)}`);
+  }
+  if (cfg.feed.reconnect.maxMs < cfg.feed.reconnect.initialMs) {
+    throw new ConfigError('feed.reconnect.maxMs', `must be >= feed.reconnect.initialMs (${cfg.feed.reconnect.initialMs}); got ${cfg.feed.reconnect.maxMs}`);
+  }
+  for (const k of ['marketCapacity', 'intentCapacity', 'reportCapacity'] as const) {
+    const c = cfg.rings[k];
+    if ((c & (c - 1)) !== 0) throw new ConfigError(`rings.${k}`, `must be a power of two; got ${c}`);
+  }
+  if (!cfg.venue.embedded && (!cfg.venue.restUrl || !cfg.venue.wsUrl)) {
+    throw new ConfigError('venue.restUrl', 'and venue.wsUrl must be set when venue.embedded is false');
+  }
+  if (cfg.mode !== 'paper') {
+    throw new ConfigError('mode', `"${cfg.mode}" is not available yet: this build trades on paper only (allowed: paper)`);
+  }
+  return cfg;
+}
+
+/**
+ * Loads a config file (JSON) over the embedded defaults, applies environment overrides and validates.
+ * `path` undefined = the defaults alone.
+ */
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  let fileCfg: Json = {};
+  if (path !== undefined) {
+    if (!existsSync(path)) throw new ConfigError('(file)', `${path} does not exist`);
+    try {
+      fileCfg = JSON.parse(readFileSync(path, 'utf8')) as Json;
+    } catch (e) {
+      throw new ConfigError('(file)', `${path} is not valid JSON: ${(e as Error).message}`);
+    }
+    if (!isObj(fileCfg)) throw new ConfigError('(file)', `${path} must hold a JSON object`);
+  }
+  const merged = applyEnv(merge(DEFAULT_CONFIG as unknown as Json, fileCfg), env);
+  return validateConfig(merged);
+}
+
+export interface Credentials {
+  apiKey: string;
+  apiSecret: string;
+}
+
+/** Credentials for a real venue: HFT_API_KEY/HFT_API_SECRET, or HFT_KEY_FILE (JSON {apiKey, apiSecret}). */
+export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Credentials | undefined {
+  if (env.HFT_API_KEY && env.HFT_API_SECRET) return { apiKey: env.HFT_API_KEY, apiSecret: env.HFT_API_SECRET };
+  if (env.HFT_KEY_FILE) {
+    const j = JSON.parse(readFileSync(env.HFT_KEY_FILE, 'utf8')) as Partial<Credentials>;
+    if (typeof j.apiKey !== 'string' || typeof j.apiSecret !== 'string') {
+      throw new ConfigError('HFT_KEY_FILE', 'must name a JSON file with string fields apiKey and apiSecret');
+    }
+    return { apiKey: j.apiKey, apiSecret: j.apiSecret };
+  }
+  return undefined;
+}

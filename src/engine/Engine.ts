@@ -1,0 +1,332 @@
+import { Worker } from 'node:worker_threads';
+import { request } from 'undici';
+import type { Logger } from 'pino';
+import type { EngineConfig } from '../config/Config.js';
+import { makeInstrument, type Instrument } from '../core/Instrument.js';
+import { SymbolRegistry } from '../core/SymbolRegistry.js';
+import { SpscRing, type RingStats } from '../ring/SpscRing.js';
+import { Doorbell } from '../ring/Doorbell.js';
+import { MARKET_SLOT_BYTES, INTENT_SLOT_BYTES, REPORT_SLOT_BYTES } from '../ring/layout.js';
+import { StageMerger, initHistograms, formatStageTable, type StageName, type StageSummary } from '../metrics/StageHistograms.js';
+import { clockEpoch } from '../util/clock.js';
+import { workerFile } from '../util/paths.js';
+import { combinedStreamUrl } from '../feed/FeedHandler.js';
+import { VenueProcess, type VenueEndpoints } from './VenueProcess.js';
+import type { ExecutionInit, FeedInit, GcCounts, MainMessage, StrategyInit, WorkerMessage, WorkerName } from './messages.js';
+
+export interface EngineReport {
+  durationS: number;
+  stages: Record<StageName, StageSummary>;
+  counters: {
+    frames: number;
+    records: number;
+    decodeErrors: number;
+    ignoredFrames: number;
+    unknownSymbol: number;
+    reconnects: number;
+    ringDrops: { A: number; B: number; C: number };
+    intents: number;
+    riskRejects: number;
+    ordersSent: number;
+    acks: number;
+    rejects: number;
+    fills: number;
+    expired: number;
+    unknown: number;
+    transportErrors: number;
+  };
+  position: number;
+  rings: RingStats[];
+  gc: Record<WorkerName, GcCounts>;
+  workers: Record<WorkerName, Record<string, number>>;
+}
+
+export interface EngineEndpoints {
+  restUrl: string;
+  wsUrl: string;
+  apiKey: string;
+  apiSecret: string;
+}
+
+const WORKERS: readonly WorkerName[] = ['feed', 'strategy', 'execution'];
+
+/**
+ * The supervisor in the main thread: starts the venue simulator (paper mode), reads the venue's
+ * instrument rules, creates rings A, B, C, starts the feed, strategy and execution workers, merges their
+ * per-stage histograms and counters, logs a latency table every few seconds, and stops everything
+ * cleanly with a final report. Never on the hot path.
+ */
+export class Engine {
+  readonly merger: StageMerger;
+  private venue: VenueProcess | undefined;
+  private endpoints: EngineEndpoints | undefined;
+  private readonly workers = new Map<WorkerName, Worker>();
+  private readonly counters = new Map<WorkerName, Record<string, number>>();
+  private readonly gc: Record<WorkerName, GcCounts> = { feed: zeroGc(), strategy: zeroGc(), execution: zeroGc() };
+  private rings: SpscRing[] = [];
+  private control: Int32Array | undefined;
+  private startedAt = 0;
+  private statsTimer: NodeJS.Timeout | undefined;
+  private finals = new Set<WorkerName>();
+  private finalWaiters: Array<() => void> = [];
+  private stopping: Promise<EngineReport> | undefined;
+  instruments: Instrument[] = [];
+
+  constructor(
+    private readonly cfg: EngineConfig,
+    private readonly log: Logger,
+    /** connect to these instead of starting the embedded simulator (tests, bench) */
+    private readonly external?: EngineEndpoints,
+  ) {
+    this.merger = new StageMerger();
+  }
+
+  async start(): Promise<void> {
+    await initHistograms();
+    const cfg = this.cfg;
+    let ep: EngineEndpoints;
+    if (this.external) ep = this.external;
+    else if (cfg.venue.embedded) {
+      this.venue = new VenueProcess({ rate: cfg.venue.sim.rate, seed: cfg.venue.sim.seed, port: cfg.venue.sim.port, symbols: cfg.symbols });
+      const v: VenueEndpoints = await this.venue.start();
+      ep = { restUrl: v.rest, wsUrl: v.ws, apiKey: v.apiKey, apiSecret: v.apiSecret };
+      this.log.info({ venue: v.venue, rest: v.rest, ws: v.ws }, 'venue simulator started (paper trading)');
+    } else {
+      throw new Error('only paper trading against the embedded simulator is available in this build');
+    }
+    this.endpoints = ep;
+    this.instruments = await fetchInstruments(ep.restUrl, cfg.symbols);
+    new SymbolRegistry(cfg.symbols); // validates the names
+
+    const strategyBell = Doorbell.create();
+    const ringA = SpscRing.create('A', cfg.rings.marketCapacity, MARKET_SLOT_BYTES, strategyBell);
+    const ringB = SpscRing.create('B', cfg.rings.intentCapacity, INTENT_SLOT_BYTES);
+    const ringC = SpscRing.create('C', cfg.rings.reportCapacity, REPORT_SLOT_BYTES, strategyBell);
+    this.rings = [ringA, ringB, ringC];
+    const controlSab = new SharedArrayBuffer(64);
+    this.control = new Int32Array(controlSab);
+    const common = { epoch: clockEpoch(), symbols: cfg.symbols, statsIntervalMs: 1000 };
+    const clientIdPrefix = `h${Date.now().toString(36)}-`;
+
+    const execInit: ExecutionInit = {
+      ...common,
+      ringB: ringB.descriptor(),
+      ringC: ringC.descriptor(),
+      instruments: this.instruments,
+      restUrl: ep.restUrl,
+      apiKey: ep.apiKey,
+      apiSecret: ep.apiSecret,
+      recvWindow: cfg.execution.recvWindow,
+      requestTimeoutMs: cfg.execution.requestTimeoutMs,
+      keepAliveMs: cfg.execution.keepAliveMs,
+      clientIdPrefix,
+      timeOffsetMs: 0,
+    };
+    const stratInit: StrategyInit = {
+      ...common,
+      ringA: ringA.descriptor(),
+      ringB: ringB.descriptor(),
+      ringC: ringC.descriptor(),
+      control: controlSab,
+      instruments: this.instruments,
+      strategy: cfg.strategy,
+      risk: cfg.risk,
+      wait: cfg.threads.strategyWait,
+      spinBudgetUs: cfg.threads.spinBudgetUs,
+    };
+    const feedInit: FeedInit = {
+      ...common,
+      ringA: ringA.descriptor(),
+      url: combinedStreamUrl(ep.wsUrl, cfg.symbols, cfg.feed.streams),
+      reconnect: cfg.feed.reconnect,
+    };
+    // Downstream first: execution, then strategy, then the feed that drives them.
+    await this.spawn('execution', execInit);
+    const young = cfg.threads.strategyYoungGenMb;
+    await this.spawn('strategy', stratInit, young > 0 ? { maxYoungGenerationSizeMb: young } : undefined);
+    await this.spawn('feed', feedInit);
+    this.startedAt = performance.now();
+    this.statsTimer = setInterval(() => this.logInterval(), cfg.stats.intervalMs);
+    this.log.info({ symbols: cfg.symbols, strategy: cfg.strategy.name, wait: cfg.threads.strategyWait }, 'engine running');
+  }
+
+  private spawn(name: WorkerName, data: unknown, resourceLimits?: { maxYoungGenerationSizeMb: number }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const w = new Worker(workerFile(name), { workerData: data, ...(resourceLimits ? { resourceLimits } : {}) });
+      this.workers.set(name, w);
+      let ready = false;
+      w.on('message', (m: WorkerMessage) => {
+        if (m.type === 'ready') {
+          ready = true;
+          resolve();
+        } else this.onWorkerMessage(m);
+      });
+      w.on('error', (err) => {
+        this.log.error({ worker: name, err: err.message }, 'worker failed');
+        if (!ready) reject(err);
+        this.markFinal(name);
+      });
+      w.on('exit', (code) => {
+        if (code !== 0 && !this.stopping) this.log.error({ worker: name, code }, 'worker exited unexpectedly');
+        this.markFinal(name);
+        if (!ready) reject(new Error(`${name} worker exited with code ${code} before it was ready`));
+      });
+    });
+  }
+
+  private onWorkerMessage(m: WorkerMessage): void {
+    if (m.type === 'stats') {
+      this.merger.add(m.hist);
+      this.counters.set(m.worker, m.counters);
+      const g = this.gc[m.worker];
+      g.minor += m.gc.minor;
+      g.major += m.gc.major;
+      g.pauseMs += m.gc.pauseMs;
+      if (m.final) this.markFinal(m.worker);
+    } else if (m.type === 'log') {
+      this.log[m.level]({ worker: m.worker }, m.msg);
+    } else if (m.type === 'fatal') {
+      this.log.error({ worker: m.worker, err: m.error }, 'worker fatal error');
+    }
+  }
+
+  private markFinal(name: WorkerName): void {
+    this.finals.add(name);
+    const waiters = this.finalWaiters;
+    this.finalWaiters = [];
+    for (const f of waiters) f();
+  }
+
+  private async waitFinal(name: WorkerName, timeoutMs: number): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (!this.finals.has(name)) {
+      const left = end - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.finalWaiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return true;
+  }
+
+  /** Asks every worker for its stats now and waits for them to arrive. */
+  async flushStats(): Promise<void> {
+    for (const w of this.workers.values()) w.postMessage({ type: 'flushStats' } satisfies MainMessage);
+    // The strategy worker answers at its next slice boundary (<= 100 ms).
+    await new Promise((r) => setTimeout(r, 250));
+  }
+
+  /** Forget what was measured so far (end of a warm-up): histograms, GC counts. */
+  async resetMeasurements(): Promise<void> {
+    await this.flushStats();
+    this.merger.resetTotals();
+    for (const k of WORKERS) this.gc[k] = zeroGc();
+    this.startedAt = performance.now();
+  }
+
+  report(): EngineReport {
+    const f = this.counters.get('feed') ?? {};
+    const s = this.counters.get('strategy') ?? {};
+    const e = this.counters.get('execution') ?? {};
+    const rings = this.rings.map((r) => r.snapshot());
+    const v = (o: Record<string, number>, k: string): number => o[k] ?? 0;
+    return {
+      durationS: (performance.now() - this.startedAt) / 1000,
+      stages: this.merger.totals(),
+      counters: {
+        frames: v(f, 'frames'),
+        records: v(f, 'records'),
+        decodeErrors: v(f, 'decodeErrors'),
+        ignoredFrames: v(f, 'ignored'),
+        unknownSymbol: v(f, 'unknownSymbol'),
+        reconnects: v(f, 'reconnects'),
+        ringDrops: { A: v(f, 'ringDrops'), B: v(s, 'ringFullRejects'), C: v(e, 'reportOverflow') },
+        intents: v(s, 'intents'),
+        riskRejects: v(s, 'riskRejects'),
+        ordersSent: v(e, 'sent'),
+        acks: v(e, 'acks') + v(e, 'fills') + v(e, 'expired'),
+        rejects: v(e, 'rejects'),
+        fills: v(e, 'fills'),
+        expired: v(e, 'expired'),
+        unknown: v(e, 'unknown'),
+        transportErrors: v(e, 'transportErrors'),
+      },
+      position: v(s, 'position'),
+      rings,
+      gc: { feed: { ...this.gc.feed }, strategy: { ...this.gc.strategy }, execution: { ...this.gc.execution } },
+      workers: { feed: { ...f }, strategy: { ...s }, execution: { ...e } },
+    };
+  }
+
+  private logInterval(): void {
+    const stages = this.merger.takeInterval();
+    const r = this.report();
+    this.log.info({ counters: r.counters, position: r.position, ringDepth: Object.fromEntries(r.rings.map((x) => [x.name, x.depth])) }, `latency (last ${this.cfg.stats.intervalMs / 1000}s)\n${formatStageTable(stages)}`);
+  }
+
+  /** Stops the workers in pipeline order, the venue last, and returns the final report. Idempotent. */
+  stop(): Promise<EngineReport> {
+    if (!this.stopping) this.stopping = this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<EngineReport> {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    const stopOne = async (name: WorkerName): Promise<void> => {
+      const w = this.workers.get(name);
+      if (!w) return;
+      if (name === 'strategy' && this.control) {
+        Atomics.store(this.control, 0, 1);
+        this.rings[0]?.doorbell.wake();
+      }
+      w.postMessage({ type: 'stop' } satisfies MainMessage);
+      const ok = await this.waitFinal(name, this.cfg.execution.requestTimeoutMs + 3000);
+      if (!ok) this.log.warn({ worker: name }, 'worker did not report its final stats in time');
+      const exited = await Promise.race([new Promise<boolean>((r) => w.once('exit', () => r(true))), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+      if (!exited) {
+        this.log.warn({ worker: name }, 'worker did not exit; terminating it');
+        await w.terminate();
+      }
+    };
+    // Feed first (no new ticks), then strategy (no new intents), then execution (answers what is in flight).
+    for (const name of ['feed', 'strategy', 'execution'] as const) await stopOne(name);
+    // The strategy may not have read the last reports; drain ring C's counters into the report as they are.
+    const report = this.report();
+    if (this.venue) await this.venue.stop();
+    return report;
+  }
+
+  get venueEndpoints(): EngineEndpoints | undefined {
+    return this.endpoints;
+  }
+}
+
+function zeroGc(): GcCounts {
+  return { minor: 0, major: 0, pauseMs: 0 };
+}
+
+interface ExchangeInfoSymbol {
+  symbol: string;
+  filters: Array<Record<string, string>>;
+}
+
+/** Instrument rules (tick, step, min qty, min notional) for the configured symbols from exchangeInfo. */
+export async function fetchInstruments(restUrl: string, symbols: readonly string[]): Promise<Instrument[]> {
+  const res = await request(`${restUrl.replace(/\/$/, '')}/fapi/v1/exchangeInfo`);
+  if (res.statusCode !== 200) throw new Error(`exchangeInfo: HTTP ${res.statusCode}`);
+  const info = (await res.body.json()) as { symbols?: ExchangeInfoSymbol[] };
+  return symbols.map((name) => {
+    const s = info.symbols?.find((x) => x.symbol === name);
+    if (!s) throw new Error(`symbol ${name} is not listed by the venue's exchangeInfo`);
+    const f = (t: string): Record<string, string> => s.filters.find((x) => x.filterType === t) ?? {};
+    const price = f('PRICE_FILTER');
+    const lot = f('LOT_SIZE');
+    const notional = f('MIN_NOTIONAL');
+    if (!price.tickSize || !lot.stepSize) throw new Error(`symbol ${name}: exchangeInfo lacks PRICE_FILTER.tickSize or LOT_SIZE.stepSize`);
+    return makeInstrument(name, price.tickSize, lot.stepSize, lot.minQty ?? lot.stepSize, notional.notional ?? '0');
+  });
+}

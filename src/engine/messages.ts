@@ -1,0 +1,63 @@
+import type { StageName } from '../metrics/StageHistograms.js';
+import type { RingDescriptor } from '../ring/SpscRing.js';
+import type { Instrument } from '../core/Instrument.js';
+import type { PingPongParams } from '../config/Config.js';
+import type { WaitStrategyKind } from '../ring/WaitStrategy.js';
+
+export type WorkerName = 'feed' | 'strategy' | 'execution';
+
+/** Off-hot-path messages from a worker to main (postMessage). */
+export type WorkerMessage =
+  | { type: 'ready'; worker: WorkerName }
+  | { type: 'stats'; worker: WorkerName; final: boolean; hist: Partial<Record<StageName, string>>; counters: Record<string, number>; gc: GcCounts }
+  | { type: 'log'; worker: WorkerName; level: 'info' | 'warn' | 'error'; msg: string }
+  | { type: 'fatal'; worker: WorkerName; error: string };
+
+export type MainMessage = { type: 'stop' } | { type: 'flushStats' };
+
+export interface GcCounts {
+  minor: number;
+  major: number;
+  /** total pause, ms */
+  pauseMs: number;
+}
+
+interface Common {
+  epoch: bigint;
+  symbols: string[];
+  statsIntervalMs: number;
+}
+
+export interface FeedInit extends Common {
+  ringA: RingDescriptor;
+  url: string;
+  reconnect: { initialMs: number; maxMs: number; jitter: number };
+}
+
+export interface StrategyInit extends Common {
+  ringA: RingDescriptor;
+  ringB: RingDescriptor;
+  ringC: RingDescriptor;
+  /** Int32Array word 0: stop flag */
+  control: SharedArrayBuffer;
+  instruments: Instrument[];
+  strategy: { name: 'ping-pong'; params: PingPongParams };
+  risk: { maxOrderQty: number; maxPosition: number };
+  wait: WaitStrategyKind;
+  spinBudgetUs: number;
+}
+
+export interface ExecutionInit extends Common {
+  ringB: RingDescriptor;
+  ringC: RingDescriptor;
+  instruments: Instrument[];
+  restUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  recvWindow: number;
+  requestTimeoutMs: number;
+  keepAliveMs: number;
+  clientIdPrefix: string;
+  /** venue clock minus local wall clock, ms */
+  timeOffsetMs: number;
+}

@@ -1,0 +1,299 @@
+import { Client, type Dispatcher } from 'undici';
+import type { Histogram } from 'hdr-histogram-js';
+import { ExecType, IN, OrderStatus, RecordType, RejectReason, RP, W, packHeader, REPORT_MSG_MAX } from '../ring/layout.js';
+import type { SpscRing } from '../ring/SpscRing.js';
+import type { Drainable } from '../ring/WaitStrategy.js';
+import { recordNs } from '../metrics/StageHistograms.js';
+import { BinanceOrderEncoder } from '../venues/binance/OrderEncoder.js';
+import { classifyOrderResponse } from '../venues/binance/orderResponse.js';
+
+export interface GatewayCounters {
+  intents: number;
+  sent: number;
+  responses: number;
+  acks: number;
+  fills: number;
+  rejects: number;
+  expired: number;
+  unknown: number;
+  transportErrors: number;
+  reportOverflow: number;
+  encodeErrors: number;
+}
+
+export interface GatewayOptions {
+  restUrl: string;
+  apiKey: string;
+  requestTimeoutMs: number;
+  /** ns since the process epoch */
+  now: () => number;
+  /** wall-clock ms adjusted to the venue's clock */
+  venueTimeMs: () => number;
+  hists: { hopB?: Histogram; send?: Histogram; tickToOrder?: Histogram; venueRtt?: Histogram };
+}
+
+const BODY_BYTES = 1024;
+const UTF8 = new TextEncoder();
+const MAX_IN_FLIGHT = 256;
+
+/** One in-flight request: the undici handler (legacy dispatch API: no wrapper objects) plus its state. */
+class InFlight implements Dispatcher.DispatchHandler {
+  readonly body = Buffer.allocUnsafe(BODY_BYTES);
+  bodyLen = 0;
+  symbolId = 0;
+  intentId = 0;
+  side = 0;
+  recvTs = 0;
+  readTs = 0;
+  sentTs = 0;
+  status = 0;
+  chunks: Buffer[] = [];
+  done = false;
+
+  constructor(private readonly gw: OrderGateway) {}
+
+  onConnect(_abort: (err?: Error) => void): void {}
+  onHeaders(statusCode: number): boolean {
+    this.status = statusCode;
+    return true;
+  }
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+  /** Fires as soon as the request bytes were written to the socket (just after undici publishes `undici:request:bodySent`). */
+  onRequestSent(): void {
+    this.sentTs = this.gw.now();
+    this.gw.onSent(this);
+  }
+  onComplete(): void {
+    if (this.done) return;
+    this.done = true;
+    const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.gw.onResponse(this, body);
+  }
+  onError(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.gw.onTransportError(this, err);
+  }
+}
+
+/**
+ * The execution worker's core: drains ring B, encodes and signs each intent, sends it on one warm
+ * keep-alive undici connection, and turns each response into ring-C execution reports. A full ring C
+ * never loses a report: it waits in an overflow queue (counted) and is flushed first next time.
+ */
+export class OrderGateway implements Drainable {
+  readonly counters: GatewayCounters = { intents: 0, sent: 0, responses: 0, acks: 0, fills: 0, rejects: 0, expired: 0, unknown: 0, transportErrors: 0, reportOverflow: 0, encodeErrors: 0 };
+  readonly now: () => number;
+  private readonly client: Client;
+  private readonly pool: InFlight[] = [];
+  private inFlight = 0;
+  private readonly overflow: Float64Array[] = [];
+  private readonly headers: string[];
+  private readonly origin: string;
+
+  constructor(
+    private readonly intents: SpscRing,
+    private readonly reports: SpscRing,
+    private readonly encoder: BinanceOrderEncoder,
+    private readonly opts: GatewayOptions,
+  ) {
+    this.now = opts.now;
+    const u = new URL(opts.restUrl);
+    this.origin = u.origin;
+    this.client = new Client(this.origin, {
+      keepAliveTimeout: 60_000,
+      keepAliveMaxTimeout: 600_000,
+      pipelining: 1,
+      headersTimeout: opts.requestTimeoutMs,
+      bodyTimeout: opts.requestTimeoutMs,
+      connect: { noDelay: true },
+    });
+    this.headers = ['x-mbx-apikey', opts.apiKey, 'content-type', 'application/x-www-form-urlencoded'];
+    for (let i = 0; i < MAX_IN_FLIGHT; i++) this.pool.push(new InFlight(this));
+  }
+
+  /** Opens the connection ahead of the first order (and keeps it warm when called periodically). */
+  async warm(): Promise<number> {
+    const { body } = await this.client.request({ path: '/fapi/v1/time', method: 'GET' });
+    const j = (await body.json()) as { serverTime?: number };
+    return j.serverTime ?? 0;
+  }
+
+  hasWork(): boolean {
+    return this.intents.hasData() || this.overflow.length > 0;
+  }
+
+  drain(): number {
+    if (this.overflow.length > 0) this.flushOverflow();
+    const ring = this.intents;
+    const n = ring.poll(64);
+    if (n === 0) return 0;
+    const readTs = this.now();
+    const f64 = ring.f64;
+    const i32 = ring.i32;
+    for (let i = 0; i < n; i++) {
+      const base = ring.readBase(i);
+      const type = i32[base * 2]! & 0xff;
+      this.counters.intents++;
+      if (this.opts.hists.hopB) recordNs(this.opts.hists.hopB, readTs - f64[base + W.PUB_TS]!);
+      if (type === RecordType.OrderNew) this.sendNew(f64, i32[base * 2 + 1]!, base, readTs);
+      else this.rejectLocal(i32[base * 2 + 1]!, f64[base + IN.INTENT_ID]!, f64[base + IN.SIDE]!, f64[base + W.RECV_TS]!, RejectReason.Unknown, 0, 'unsupported intent type');
+    }
+    ring.release(n);
+    return n;
+  }
+
+  private sendNew(f64: Float64Array, symbolId: number, base: number, readTs: number): void {
+    const intentId = f64[base + IN.INTENT_ID]!;
+    const side = f64[base + IN.SIDE]!;
+    const recvTs = f64[base + W.RECV_TS]!;
+    const h = this.pool.pop();
+    if (!h) {
+      this.rejectLocal(symbolId, intentId, side, recvTs, RejectReason.Transport, 0, `more than ${MAX_IN_FLIGHT} orders in flight`);
+      return;
+    }
+    try {
+      h.bodyLen = this.encoder.encode(f64, symbolId, base, this.opts.venueTimeMs(), h.body);
+    } catch (e) {
+      this.pool.push(h);
+      this.counters.encodeErrors++;
+      this.rejectLocal(symbolId, intentId, side, recvTs, RejectReason.Unknown, 0, `encode: ${(e as Error).message}`);
+      return;
+    }
+    h.symbolId = symbolId;
+    h.intentId = intentId;
+    h.side = side;
+    h.recvTs = recvTs;
+    h.readTs = readTs;
+    h.sentTs = 0;
+    h.status = 0;
+    h.chunks.length = 0;
+    h.done = false;
+    this.inFlight++;
+    this.client.dispatch(
+      { origin: this.origin, path: '/fapi/v1/order', method: 'POST', headers: this.headers, body: h.body.subarray(0, h.bodyLen) },
+      h,
+    );
+  }
+
+  /** @internal called by InFlight */
+  onSent(h: InFlight): void {
+    this.counters.sent++;
+    const hs = this.opts.hists;
+    if (hs.send) recordNs(hs.send, h.sentTs - h.readTs);
+    if (hs.tickToOrder) recordNs(hs.tickToOrder, h.sentTs - h.recvTs);
+  }
+
+  /** @internal called by InFlight */
+  onResponse(h: InFlight, body: Buffer): void {
+    const ackTs = this.now();
+    this.counters.responses++;
+    if (this.opts.hists.venueRtt && h.sentTs > 0) recordNs(this.opts.hists.venueRtt, ackTs - h.sentTs);
+    const c = classifyOrderResponse(h.status, body);
+    if (c.execType === ExecType.Fill) this.counters.fills++;
+    else if (c.execType === ExecType.Ack) this.counters.acks++;
+    else if (c.execType === ExecType.Expired) this.counters.expired++;
+    else if (c.status === OrderStatus.Unknown) this.counters.unknown++;
+    else this.counters.rejects++;
+    this.writeReport(h.symbolId, h.intentId, h.side, h.recvTs, h.sentTs, ackTs, c.status, c.execType, c.lastQty, c.lastPrice, c.cumQty, c.avgPrice, c.orderId, c.code, c.venueTime, c.reason, c.message);
+    this.release(h);
+  }
+
+  /** @internal called by InFlight */
+  onTransportError(h: InFlight, err: Error): void {
+    this.counters.transportErrors++;
+    this.counters.unknown++;
+    // The venue may or may not have the order: report Unknown (resolved later by client order id), never resend blindly.
+    this.writeReport(h.symbolId, h.intentId, h.side, h.recvTs, h.sentTs, this.now(), OrderStatus.Unknown, ExecType.Reject, 0, 0, 0, 0, 0, 0, 0, RejectReason.Transport, `transport: ${err.message}`);
+    this.release(h);
+  }
+
+  private release(h: InFlight): void {
+    h.chunks.length = 0;
+    this.inFlight--;
+    this.pool.push(h);
+  }
+
+  private rejectLocal(symbolId: number, intentId: number, side: number, recvTs: number, reason: RejectReason, code: number, msg: string): void {
+    this.counters.rejects++;
+    this.writeReport(symbolId, intentId, side, recvTs, 0, this.now(), OrderStatus.Rejected, ExecType.Reject, 0, 0, 0, 0, 0, code, 0, reason, msg);
+  }
+
+  private writeReport(
+    symbolId: number, intentId: number, side: number, recvTs: number, sentTs: number, ackTs: number,
+    status: OrderStatus, execType: ExecType, lastQty: number, lastPrice: number, cumQty: number, avgPrice: number,
+    orderId: number, code: number, venueTime: number, reason: RejectReason, message: string,
+  ): void {
+    const ring = this.reports;
+    const scratch = this.overflow.length > 0 ? -1 : ring.claim();
+    let f64: Float64Array;
+    let u8: Uint8Array;
+    let base: number;
+    let i32: Int32Array;
+    let spill: Float64Array | undefined;
+    if (scratch >= 0) {
+      f64 = ring.f64;
+      i32 = ring.i32;
+      u8 = ring.u8;
+      base = scratch;
+    } else {
+      // Ring C full (or older reports still waiting): keep this one, in order, for the next flush.
+      this.counters.reportOverflow++;
+      spill = new Float64Array(ring.slotWords);
+      f64 = spill;
+      i32 = new Int32Array(spill.buffer);
+      u8 = new Uint8Array(spill.buffer);
+      base = 0;
+    }
+    i32[base * 2] = packHeader(RecordType.ExecReport, 0, 0);
+    i32[base * 2 + 1] = symbolId;
+    f64[base + W.RECV_TS] = recvTs;
+    f64[base + RP.INTENT_ID] = intentId;
+    f64[base + RP.STATUS] = status;
+    f64[base + RP.EXEC_TYPE] = execType;
+    f64[base + RP.SIDE] = side;
+    f64[base + RP.LAST_QTY] = lastQty;
+    f64[base + RP.LAST_PRICE] = lastPrice;
+    f64[base + RP.CUM_QTY] = cumQty;
+    f64[base + RP.AVG_PRICE] = avgPrice;
+    f64[base + RP.FEE] = 0;
+    f64[base + RP.ORDER_ID] = orderId;
+    f64[base + RP.ERROR_CODE] = code;
+    f64[base + RP.SENT_TS] = sentTs;
+    f64[base + RP.ACK_TS] = ackTs;
+    f64[base + RP.VENUE_TIME] = venueTime;
+    f64[base + RP.IS_MAKER] = 0;
+    f64[base + RP.REASON] = reason;
+    let len = 0;
+    if (message.length > 0) {
+      const r = UTF8.encodeInto(message, u8.subarray((base + RP.MSG) * 8, (base + RP.MSG) * 8 + REPORT_MSG_MAX));
+      len = r.written;
+    }
+    f64[base + RP.MSG_LEN] = len;
+    f64[base + W.PUB_TS] = this.now();
+    if (spill) this.overflow.push(spill);
+    else ring.commit();
+  }
+
+  private flushOverflow(): void {
+    const ring = this.reports;
+    while (this.overflow.length > 0) {
+      const base = ring.claim();
+      if (base < 0) break;
+      const rec = this.overflow.shift()!;
+      ring.f64.set(rec, base);
+      ring.commit();
+    }
+  }
+
+  inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close().catch(() => undefined);
+  }
+}

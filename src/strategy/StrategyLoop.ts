@@ -1,0 +1,108 @@
+import { performance } from 'node:perf_hooks';
+import type { SpscRing } from '../ring/SpscRing.js';
+import { WaitStrategy, type WorkProbe } from '../ring/WaitStrategy.js';
+import type { StageHistograms } from '../metrics/StageHistograms.js';
+import { PreTradeLimits } from '../risk/PreTradeLimits.js';
+import { nowNs } from '../util/clock.js';
+import type { StrategyInit } from '../engine/messages.js';
+import { StrategyRunner } from './StrategyRunner.js';
+import { PingPong } from './PingPong.js';
+import type { Strategy } from './Strategy.js';
+
+/** Builds the configured strategy (the registry grows with the strategies issue). */
+export function createStrategy(init: Pick<StrategyInit, 'strategy' | 'symbols'>): Strategy {
+  const { name, params } = init.strategy;
+  if (name === 'ping-pong') {
+    const sym = init.symbols.indexOf(params.symbol);
+    if (sym < 0) throw new Error(`strategy ping-pong: symbol ${params.symbol} is not configured`);
+    return new PingPong(sym, params);
+  }
+  throw new Error(`unknown strategy ${String(name)}`);
+}
+
+/**
+ * The strategy worker's loop: drains ring C (reports first, so positions are current) and ring A in
+ * batches, one clock read per batch, and waits with the configured strategy when both are empty. Both
+ * rings ring the same doorbell, so a parked loop wakes for either.
+ */
+export class StrategyLoop implements WorkProbe {
+  readonly runner: StrategyRunner;
+  readonly wait: WaitStrategy;
+  private readonly control: Int32Array;
+  private stop = false;
+  private readonly symIndex: number;
+
+  constructor(
+    init: StrategyInit,
+    private readonly ringA: SpscRing,
+    ringB: SpscRing,
+    private readonly ringC: SpscRing,
+    hists: StageHistograms,
+  ) {
+    this.control = new Int32Array(init.control);
+    this.symIndex = Math.max(0, init.symbols.indexOf(init.strategy.params.symbol));
+    const risk = new PreTradeLimits(init.risk);
+    this.runner = new StrategyRunner(createStrategy(init), init.instruments, ringB, risk, { now: nowNs }, { hopA: hists.get('hopA'), strategy: hists.get('strategy') });
+    this.wait = new WaitStrategy(init.wait, ringA.doorbell, { spinBudgetUs: init.spinBudgetUs, parkTimeoutMs: 20 });
+  }
+
+  hasWork(): boolean {
+    return this.ringA.hasData() || this.ringC.hasData() || Atomics.load(this.control, 0) !== 0;
+  }
+
+  requestStop(): void {
+    this.stop = true;
+  }
+
+  stopped(): boolean {
+    return this.stop || Atomics.load(this.control, 0) !== 0;
+  }
+
+  /** Handles everything available once; returns the number of records handled. */
+  drainOnce(): number {
+    const a = this.ringA;
+    const c = this.ringC;
+    const nC = c.poll(64);
+    const nA = a.poll(256);
+    if (nA + nC === 0) return 0;
+    const r = this.runner;
+    r.beginBatch(nowNs());
+    if (nC > 0) {
+      for (let i = 0; i < nC; i++) r.onReportRecord(c.f64, c.i32, c.u8, c.readBase(i));
+      c.release(nC);
+    }
+    if (nA > 0) {
+      for (let i = 0; i < nA; i++) r.onMarketRecord(a.f64, a.i32, a.readBase(i));
+      a.release(nA);
+    }
+    return nA + nC;
+  }
+
+  /** Runs for about `maxMs` (or until stopped), then returns so the worker can do its housekeeping. */
+  runSlice(maxMs: number): void {
+    const end = performance.now() + maxMs;
+    const wait = this.wait;
+    let iter = 0;
+    let parks = wait.parks;
+    for (;;) {
+      if (this.drainOnce() > 0) wait.busy();
+      else wait.idle(this);
+      if ((++iter & 4095) === 0 || wait.parks !== parks) {
+        parks = wait.parks;
+        if (this.stopped() || performance.now() >= end) return;
+      }
+    }
+  }
+
+  counters(): Record<string, number> {
+    const c = this.runner.counters;
+    return {
+      ...c,
+      riskMaxOrderQty: this.runner.risk.rejects.maxOrderQty,
+      riskMaxPosition: this.runner.risk.rejects.maxPosition,
+      parks: this.wait.parks,
+      inflight: this.runner.inflightCount(),
+      position: this.runner.position(this.symIndex),
+    };
+  }
+}

@@ -1,0 +1,149 @@
+import { AT, BT, DEPTH, RP, W, headerCount, headerFlags, headerType, depthLevels, depthAskMask, type RecordType, type OrderStatus, type ExecType } from '../ring/layout.js';
+
+/**
+ * Flyweight views over ring slots: one object per consumer, re-pointed at each record with `wrap`, so a
+ * strategy reads fields through getters without anything being allocated per event.
+ */
+export class MarketEvent {
+  f64: Float64Array = new Float64Array(0);
+  i32: Int32Array = new Int32Array(0);
+  base = 0;
+
+  wrap(f64: Float64Array, i32: Int32Array, base: number): this {
+    this.f64 = f64;
+    this.i32 = i32;
+    this.base = base;
+    return this;
+  }
+
+  get type(): RecordType {
+    return headerType(this.i32[this.base * 2]!) as RecordType;
+  }
+  get flags(): number {
+    return headerFlags(this.i32[this.base * 2]!);
+  }
+  get symbolId(): number {
+    return this.i32[this.base * 2 + 1]!;
+  }
+  get recvTs(): number {
+    return this.f64[this.base + W.RECV_TS]!;
+  }
+  get pubTs(): number {
+    return this.f64[this.base + W.PUB_TS]!;
+  }
+  /** venue event time (ms) */
+  get eventTime(): number {
+    // BookTicker, AggTrade/Trade and Depth keep the event time in different words.
+    const t = this.type as number;
+    if (t === 1) return this.f64[this.base + BT.EVENT_TIME]!;
+    if (t === 3) return this.f64[this.base + DEPTH.EVENT_TIME]!;
+    return this.f64[this.base + AT.EVENT_TIME]!;
+  }
+  // bookTicker
+  get bid(): number {
+    return this.f64[this.base + BT.BID]!;
+  }
+  get bidQty(): number {
+    return this.f64[this.base + BT.BID_QTY]!;
+  }
+  get ask(): number {
+    return this.f64[this.base + BT.ASK]!;
+  }
+  get askQty(): number {
+    return this.f64[this.base + BT.ASK_QTY]!;
+  }
+  get bookUpdateId(): number {
+    return this.f64[this.base + BT.UPDATE_ID]!;
+  }
+  // aggTrade / trade
+  get price(): number {
+    return this.f64[this.base + AT.PRICE]!;
+  }
+  get qty(): number {
+    return this.f64[this.base + AT.QTY]!;
+  }
+  /** true when the buyer was the maker, i.e. the aggressor sold */
+  get buyerMaker(): boolean {
+    return this.f64[this.base + AT.BUYER_MAKER] === 1;
+  }
+  // depth
+  get depthLevelCount(): number {
+    return depthLevels(headerCount(this.i32[this.base * 2]!));
+  }
+  depthIsAsk(i: number): boolean {
+    return ((depthAskMask(headerCount(this.i32[this.base * 2]!)) >>> i) & 1) === 1;
+  }
+  depthPrice(i: number): number {
+    return this.f64[this.base + DEPTH.LEVELS + 2 * i]!;
+  }
+  depthQty(i: number): number {
+    return this.f64[this.base + DEPTH.LEVELS + 2 * i + 1]!;
+  }
+  get finalUpdateId(): number {
+    return this.f64[this.base + DEPTH.FINAL_UPDATE_ID]!;
+  }
+}
+
+/** View over a ring-C execution report. */
+export class ExecReportView {
+  f64: Float64Array = new Float64Array(0);
+  i32: Int32Array = new Int32Array(0);
+  u8: Uint8Array = new Uint8Array(0);
+  base = 0;
+
+  wrap(f64: Float64Array, i32: Int32Array, u8: Uint8Array, base: number): this {
+    this.f64 = f64;
+    this.i32 = i32;
+    this.u8 = u8;
+    this.base = base;
+    return this;
+  }
+  get symbolId(): number {
+    return this.i32[this.base * 2 + 1]!;
+  }
+  get intentId(): number {
+    return this.f64[this.base + RP.INTENT_ID]!;
+  }
+  get status(): OrderStatus {
+    return this.f64[this.base + RP.STATUS]! as OrderStatus;
+  }
+  get execType(): ExecType {
+    return this.f64[this.base + RP.EXEC_TYPE]! as ExecType;
+  }
+  get side(): number {
+    return this.f64[this.base + RP.SIDE]!;
+  }
+  get lastQty(): number {
+    return this.f64[this.base + RP.LAST_QTY]!;
+  }
+  get lastPrice(): number {
+    return this.f64[this.base + RP.LAST_PRICE]!;
+  }
+  get cumQty(): number {
+    return this.f64[this.base + RP.CUM_QTY]!;
+  }
+  get avgPrice(): number {
+    return this.f64[this.base + RP.AVG_PRICE]!;
+  }
+  get errorCode(): number {
+    return this.f64[this.base + RP.ERROR_CODE]!;
+  }
+  get reason(): number {
+    return this.f64[this.base + RP.REASON]!;
+  }
+  get recvTs(): number {
+    return this.f64[this.base + W.RECV_TS]!;
+  }
+  get sentTs(): number {
+    return this.f64[this.base + RP.SENT_TS]!;
+  }
+  get ackTs(): number {
+    return this.f64[this.base + RP.ACK_TS]!;
+  }
+  /** The venue's message (allocates a string: for rejects and logs, not the fill path). */
+  message(): string {
+    const len = this.f64[this.base + RP.MSG_LEN]!;
+    const start = (this.base + RP.MSG) * 8;
+    return Buffer.from(this.u8.buffer, this.u8.byteOffset + start, len).toString('utf8');
+  }
+}

@@ -1,0 +1,101 @@
+import { IN, IntentFlag, OrderType, Side, TimeInForce } from '../../ring/layout.js';
+import { writeScaled, type Instrument } from '../../core/Instrument.js';
+import { signInto } from './sign.js';
+
+/**
+ * Encodes a ring-B order intent as the x-www-form-urlencoded body of `POST /fapi/v1/order`, signed, into
+ * a caller-supplied buffer, without building strings: constant fragments are pre-encoded bytes and numbers
+ * are written digit by digit. Prices and quantities come from integer ticks/steps (exact decimals).
+ */
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const K_SYMBOL = enc('symbol=');
+const K_SIDE_BUY = enc('&side=BUY');
+const K_SIDE_SELL = enc('&side=SELL');
+const K_TYPE: Record<number, Uint8Array> = {
+  [OrderType.Market]: enc('&type=MARKET'),
+  [OrderType.Limit]: enc('&type=LIMIT'),
+  [OrderType.StopMarket]: enc('&type=STOP_MARKET'),
+  [OrderType.TakeProfitMarket]: enc('&type=TAKE_PROFIT_MARKET'),
+  [OrderType.TrailingStopMarket]: enc('&type=TRAILING_STOP_MARKET'),
+};
+const K_TIF: Record<number, Uint8Array> = {
+  [TimeInForce.Gtc]: enc('&timeInForce=GTC'),
+  [TimeInForce.Ioc]: enc('&timeInForce=IOC'),
+  [TimeInForce.Fok]: enc('&timeInForce=FOK'),
+  [TimeInForce.Gtx]: enc('&timeInForce=GTX'),
+};
+const K_QTY = enc('&quantity=');
+const K_PRICE = enc('&price=');
+const K_REDUCE = enc('&reduceOnly=true');
+const K_CLID = enc('&newClientOrderId=');
+const K_RESP = enc('&newOrderRespType=RESULT');
+const K_RECV = enc('&recvWindow=');
+const K_TS = enc('&timestamp=');
+const K_SIG = enc('&signature=');
+
+export class BinanceOrderEncoder {
+  private readonly symbolBytes: Uint8Array[];
+  private readonly secret: Buffer;
+  private readonly clidPrefix: Uint8Array;
+
+  /**
+   * @param clientIdPrefix session tag; client order ids are `<prefix><intentId>` (unique, traceable to the
+   *   intent, within Binance's `^[.A-Z:/a-z0-9_-]{1,36}$`)
+   */
+  constructor(
+    private readonly instruments: readonly Instrument[],
+    apiSecret: string,
+    clientIdPrefix: string,
+    private readonly recvWindow: number,
+  ) {
+    if (!/^[.A-Z:/a-z0-9_-]{1,20}$/.test(clientIdPrefix)) throw new Error(`client id prefix must match [.A-Z:/a-z0-9_-]{1,20}: ${clientIdPrefix}`);
+    this.symbolBytes = instruments.map((i) => enc(i.symbol));
+    this.secret = Buffer.from(apiSecret, 'utf8');
+    this.clidPrefix = enc(clientIdPrefix);
+  }
+
+  clientOrderId(intentId: number): string {
+    return new TextDecoder().decode(this.clidPrefix) + String(intentId);
+  }
+
+  /**
+   * Writes the signed body of the intent at ring words f64[base..] into out; returns its length.
+   * `timestampMs` is the venue-time-adjusted wall clock.
+   */
+  encode(f64: Float64Array, symbolId: number, base: number, timestampMs: number, out: Uint8Array): number {
+    const inst = this.instruments[symbolId]!;
+    let p = put(out, 0, K_SYMBOL);
+    p = put(out, p, this.symbolBytes[symbolId]!);
+    p = put(out, p, f64[base + IN.SIDE] === Side.Buy ? K_SIDE_BUY : K_SIDE_SELL);
+    const type = f64[base + IN.ORDER_TYPE]!;
+    const t = K_TYPE[type];
+    if (!t) throw new Error(`unsupported order type ${type}`);
+    p = put(out, p, t);
+    const tif = K_TIF[f64[base + IN.TIF]!];
+    if (tif && type === OrderType.Limit) p = put(out, p, tif);
+    p = put(out, p, K_QTY);
+    p = writeScaled(out, p, f64[base + IN.QTY_STEPS]!, inst.stepUnits, inst.qtyScale);
+    if (type === OrderType.Limit) {
+      p = put(out, p, K_PRICE);
+      p = writeScaled(out, p, f64[base + IN.PRICE_TICKS]!, inst.tickUnits, inst.priceScale);
+    }
+    if ((f64[base + IN.FLAGS]! & IntentFlag.ReduceOnly) !== 0) p = put(out, p, K_REDUCE);
+    p = put(out, p, K_CLID);
+    p = put(out, p, this.clidPrefix);
+    p = writeScaled(out, p, f64[base + IN.INTENT_ID]!, 1, 0);
+    p = put(out, p, K_RESP);
+    p = put(out, p, K_RECV);
+    p = writeScaled(out, p, this.recvWindow, 1, 0);
+    p = put(out, p, K_TS);
+    p = writeScaled(out, p, Math.floor(timestampMs), 1, 0);
+    const payloadEnd = p;
+    p = put(out, p, K_SIG);
+    p = signInto(this.secret, out.subarray(0, payloadEnd), out, p);
+    return p;
+  }
+}
+
+function put(out: Uint8Array, pos: number, bytes: Uint8Array): number {
+  out.set(bytes, pos);
+  return pos + bytes.length;
+}

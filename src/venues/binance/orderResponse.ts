@@ -1,0 +1,81 @@
+import { ExecType, OrderStatus, RejectReason } from '../../ring/layout.js';
+
+/** What one `POST /fapi/v1/order` response means for the order (protocols.md §1.6, §1.7, §1.10). */
+export interface OrderOutcome {
+  status: OrderStatus;
+  execType: ExecType;
+  lastQty: number;
+  lastPrice: number;
+  cumQty: number;
+  avgPrice: number;
+  orderId: number;
+  /** venue error code (negative), 0 if none */
+  code: number;
+  venueTime: number;
+  reason: RejectReason;
+  message: string;
+}
+
+/** Codes after which the order's fate is unknown: resolve it by client order id, never resend blindly. */
+const UNKNOWN_CODES = new Set([-1000, -1001, -1006, -1007]);
+
+const STATUS: Record<string, OrderStatus> = {
+  NEW: OrderStatus.New,
+  PARTIALLY_FILLED: OrderStatus.PartiallyFilled,
+  FILLED: OrderStatus.Filled,
+  CANCELED: OrderStatus.Canceled,
+  REJECTED: OrderStatus.Rejected,
+  EXPIRED: OrderStatus.Expired,
+  EXPIRED_IN_MATCH: OrderStatus.Expired,
+};
+
+function outcome(status: OrderStatus, execType: ExecType, reason: RejectReason, code: number, message: string): OrderOutcome {
+  return { status, execType, lastQty: 0, lastPrice: 0, cumQty: 0, avgPrice: 0, orderId: 0, code, venueTime: 0, reason, message };
+}
+
+/**
+ * Classifies an HTTP status and body. Parsing the response with JSON.parse is fine here: this runs in the
+ * execution worker after the order left (the response path), never on the market-data path.
+ */
+export function classifyOrderResponse(httpStatus: number, body: Buffer): OrderOutcome {
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    const text = body.toString('utf8', 0, Math.min(body.length, 80));
+    // A non-JSON 5xx (e.g. a gateway page): the venue may have taken the order.
+    if (httpStatus >= 500) return outcome(OrderStatus.Unknown, ExecType.Reject, RejectReason.Unknown, 0, `HTTP ${httpStatus}: ${text}`);
+    return outcome(OrderStatus.Rejected, ExecType.Reject, RejectReason.Venue, 0, `HTTP ${httpStatus}: ${text}`);
+  }
+  if (httpStatus !== 200 || typeof j.code === 'number') {
+    const code = typeof j.code === 'number' ? j.code : 0;
+    const msg = typeof j.msg === 'string' ? j.msg : `HTTP ${httpStatus}`;
+    if (UNKNOWN_CODES.has(code) || (httpStatus === 503 && /Unknown error/i.test(msg)) || (httpStatus >= 500 && code === 0)) {
+      return outcome(OrderStatus.Unknown, ExecType.Reject, RejectReason.Unknown, code, msg);
+    }
+    return outcome(OrderStatus.Rejected, ExecType.Reject, RejectReason.Venue, code, msg);
+  }
+  const status = STATUS[String(j.status)];
+  if (status === undefined) return outcome(OrderStatus.Unknown, ExecType.Reject, RejectReason.Unknown, 0, `unrecognised order status ${String(j.status)}`);
+  const executed = Number(j.executedQty ?? 0);
+  const avg = Number(j.avgPrice ?? 0);
+  let execType: ExecType;
+  if (executed > 0) execType = ExecType.Fill;
+  else if (status === OrderStatus.Expired) execType = ExecType.Expired;
+  else if (status === OrderStatus.Canceled) execType = ExecType.Canceled;
+  else if (status === OrderStatus.Rejected) execType = ExecType.Reject;
+  else execType = ExecType.Ack;
+  return {
+    status,
+    execType,
+    lastQty: executed,
+    lastPrice: avg,
+    cumQty: executed,
+    avgPrice: avg,
+    orderId: Number(j.orderId ?? 0),
+    code: 0,
+    venueTime: Number(j.updateTime ?? 0),
+    reason: status === OrderStatus.Rejected ? RejectReason.Venue : RejectReason.None,
+    message: '',
+  };
+}

@@ -1,0 +1,38 @@
+// Feed worker: venue WebSocket -> byte decoder -> ring A. Event-driven (no spinning).
+import { parentPort, workerData } from 'node:worker_threads';
+import { setClockEpoch } from '../src/util/clock.js';
+import { SymbolRegistry } from '../src/core/SymbolRegistry.js';
+import { SpscRing } from '../src/ring/SpscRing.js';
+import { StageHistograms, initHistograms } from '../src/metrics/StageHistograms.js';
+import { GcCounter } from '../src/metrics/GcCounter.js';
+import { FeedHandler } from '../src/feed/FeedHandler.js';
+import type { FeedInit, MainMessage, WorkerMessage } from '../src/engine/messages.js';
+
+const init = workerData as FeedInit;
+const port = parentPort!;
+const post = (m: WorkerMessage): void => port.postMessage(m);
+setClockEpoch(init.epoch);
+await initHistograms();
+const hists = new StageHistograms(['decode']);
+const gc = new GcCounter();
+const feed = new FeedHandler(new SymbolRegistry(init.symbols), SpscRing.attach(init.ringA), {
+  url: init.url,
+  reconnect: init.reconnect,
+  decodeHist: hists.get('decode'),
+  onStatus: (ev, detail) => post({ type: 'log', worker: 'feed', level: ev === 'open' ? 'info' : 'warn', msg: `market stream ${ev}: ${detail}` }),
+});
+const sendStats = (final: boolean): void =>
+  post({ type: 'stats', worker: 'feed', final, hist: hists.snapshot(), counters: { ...feed.counters() }, gc: gc.take() });
+const timer = setInterval(() => sendStats(false), init.statsIntervalMs);
+port.on('message', (m: MainMessage) => {
+  if (m.type === 'flushStats') sendStats(false);
+  else if (m.type === 'stop') {
+    clearInterval(timer);
+    feed.stop();
+    sendStats(true);
+    gc.close();
+    port.close();
+  }
+});
+feed.start();
+post({ type: 'ready', worker: 'feed' });
