@@ -1,0 +1,106 @@
+/**
+ * End-to-end tick-to-order profile: the venue simulator in its own process paces ticks on loopback; the
+ * engine (feed -> ring A -> strategy -> ring B -> execution) fires a ping-pong market order every N ticks.
+ * Then, in the same run and against the same venue, the naive baseline (postMessage between workers,
+ * JSON.parse in the feed, fetch for orders) does the same. Histograms cover the measured window only.
+ */
+import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../src/config/Config.js';
+import { Engine } from '../src/engine/Engine.js';
+import { VenueProcess } from '../src/engine/VenueProcess.js';
+import { createLogger } from '../src/util/log.js';
+import type { StageName, StageSummary } from '../src/metrics/StageHistograms.js';
+import { runBaseline } from './baseline/runBaseline.js';
+
+export interface E2eOptions {
+  rate: number;
+  warmupS: number;
+  durationS: number;
+  orderEvery: number;
+  wait: EngineConfig['threads']['strategyWait'];
+}
+
+export interface EngineE2e {
+  ticksPerSec: number;
+  orders: number;
+  acks: number;
+  rejects: number;
+  minorGcsStrategyWorker: number;
+  stages: Record<StageName, StageSummary>;
+}
+
+export interface BaselineE2e {
+  ticksPerSec: number;
+  orders: number;
+  acks: number;
+  rejects: number;
+  stages: { tickToOrder: StageSummary; venueRtt: StageSummary };
+}
+
+const SYMBOL = 'BTCUSDT';
+const QTY = 0.01;
+
+export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Promise<{ engine: EngineE2e; baseline: BaselineE2e }> {
+  const venue = new VenueProcess({ rate: o.rate, seed: 7, port: 0, symbols: [SYMBOL] });
+  const ep = await venue.start();
+  try {
+    progress(`venue at ${ep.rest} pacing ${o.rate} ticks/s; engine: ${o.warmupS}s warm-up + ${o.durationS}s measured`);
+    const engine = await runEngine(o, { restUrl: ep.rest, wsUrl: ep.ws, apiKey: ep.apiKey, apiSecret: ep.apiSecret });
+    progress(`baseline: ${o.warmupS}s warm-up + ${o.durationS}s measured`);
+    const b = await runBaseline({
+      wsUrl: ep.ws,
+      restUrl: ep.rest,
+      apiKey: ep.apiKey,
+      apiSecret: ep.apiSecret,
+      streams: [`${SYMBOL.toLowerCase()}@bookTicker`, `${SYMBOL.toLowerCase()}@aggTrade`],
+      durationMs: o.durationS * 1000,
+      warmupMs: o.warmupS * 1000,
+      orderEvery: o.orderEvery,
+      symbol: SYMBOL,
+      quantity: String(QTY),
+    });
+    return {
+      engine,
+      baseline: { ticksPerSec: b.ticksPerSec, orders: b.orders, acks: b.acks, rejects: b.rejects, stages: { tickToOrder: b.stages.tickToOrder, venueRtt: b.stages.venueRtt } },
+    };
+  } finally {
+    await venue.stop();
+  }
+}
+
+async function runEngine(o: E2eOptions, ep: { restUrl: string; wsUrl: string; apiKey: string; apiSecret: string }): Promise<EngineE2e> {
+  const cfg = validateConfig({
+    ...DEFAULT_CONFIG,
+    symbols: [SYMBOL],
+    feed: { ...DEFAULT_CONFIG.feed, streams: ['bookTicker', 'aggTrade'] },
+    strategy: { name: 'ping-pong', params: { symbol: SYMBOL, quantity: QTY, cooldownMs: 0, triggerPrice: 0, everyNTicks: o.orderEvery } },
+    risk: { maxOrderQty: 1, maxPosition: 1 },
+    threads: { ...DEFAULT_CONFIG.threads, strategyWait: o.wait },
+    stats: { intervalMs: 3_600_000 },
+    log: { level: 'warn' },
+  });
+  const engine = new Engine(cfg, createLogger('warn'), ep);
+  await engine.start();
+  try {
+    await sleep(o.warmupS * 1000);
+    await engine.resetMeasurements();
+    const before = engine.report().counters;
+    await sleep(o.durationS * 1000);
+    await engine.flushStats();
+    const r = engine.report();
+    const secs = r.durationS;
+    return {
+      ticksPerSec: (r.counters.frames - before.frames) / secs,
+      orders: r.counters.ordersSent - before.ordersSent,
+      acks: r.counters.acks - before.acks,
+      rejects: r.counters.rejects - before.rejects,
+      minorGcsStrategyWorker: r.gc.strategy.minor,
+      stages: r.stages,
+    };
+  } finally {
+    await engine.stop();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

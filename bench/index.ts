@@ -1,0 +1,111 @@
+/**
+ * `npm run bench` (= `hft bench`): (a) tinybench micro benches of the hot-path pieces next to the obvious
+ * alternatives, (b) ring throughput between two workers, (c) the end-to-end tick-to-order profile of the
+ * engine and of a naive baseline, in one run. Prints tables; `--out FILE` writes the JSON results.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { cpus } from 'node:os';
+import { Bench } from 'tinybench';
+import { UsageError, flag, num, only, parseArgs, str } from '../src/cli/args.js';
+import { STAGES, type StageSummary } from '../src/metrics/StageHistograms.js';
+import { registerDecodeBenches } from './micro/decode.js';
+import { registerCoreBenches } from './micro/core.js';
+import { measureRingThroughput } from './ringThroughput.js';
+import { runE2e } from './e2e.js';
+
+interface MicroResult {
+  opsPerSec: number;
+  meanNs: number;
+}
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['quick']);
+  only(args, ['quick', 'out', 'rate', 'duration', 'only', 'order-every'], 'bench');
+  const quick = flag(args, 'quick');
+  const part = str(args, 'only');
+  if (part !== undefined && part !== 'micro' && part !== 'e2e') throw new UsageError(`--only must be micro or e2e; got ${JSON.stringify(part)}`);
+  const rate = num(args, 'rate', { min: 1000, max: 200_000, int: true }) ?? 20_000;
+  const durationS = num(args, 'duration', { min: 1, max: 3600 }) ?? (quick ? 8 : 20);
+  const orderEvery = num(args, 'order-every', { min: 1, max: 1e6, int: true }) ?? 100;
+  const out = str(args, 'out');
+  const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
+
+  const result: {
+    machine: { cpus: number; node: string; cpuModel: string };
+    micro: Record<string, MicroResult>;
+    ring?: { recordsPerSec: number; records: number; errors: number };
+    e2e?: Awaited<ReturnType<typeof runE2e>>;
+  } = { machine: { cpus: cpus().length, node: process.version, cpuModel: cpus()[0]?.model ?? '' }, micro: {} };
+
+  if (part !== 'e2e') {
+    log('micro benches (tinybench)');
+    const bench = new Bench({ time: quick ? 300 : 1000, warmupTime: quick ? 100 : 300 });
+    registerDecodeBenches(bench);
+    registerCoreBenches(bench);
+    await bench.run();
+    for (const t of bench.tasks) {
+      const r = t.result;
+      if (r.state !== 'completed') {
+        log(`${t.name}: ${r.state}`);
+        continue;
+      }
+      result.micro[t.name] = { opsPerSec: r.throughput.mean, meanNs: r.latency.mean * 1e6 };
+    }
+    printMicro(result.micro);
+    log('ring throughput between two workers');
+    const rt = await measureRingThroughput(quick ? 10_000_000 : 30_000_000);
+    result.ring = { recordsPerSec: rt.recordsPerSec, records: rt.records, errors: rt.errors };
+    process.stdout.write(`\nring A-style hop between two workers: ${(rt.recordsPerSec / 1e6).toFixed(1)} M records/s (${rt.records.toLocaleString('en')} records, ${rt.errors} out of order)\n`);
+  }
+
+  if (part !== 'micro') {
+    const warmupS = quick ? 2 : 3;
+    const e2e = await runE2e({ rate, warmupS, durationS, orderEvery, wait: 'spin-then-park' }, log);
+    result.e2e = e2e;
+    printE2e(e2e);
+  }
+
+  if (out) {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    log(`results written to ${out}`);
+  }
+  return 0;
+}
+
+function printMicro(m: Record<string, MicroResult>): void {
+  const lines = ['', 'micro bench                         ops/s        mean ns'];
+  for (const [k, v] of Object.entries(m)) lines.push(`${k.padEnd(32)} ${v.opsPerSec.toExponential(3).padStart(12)} ${v.meanNs.toFixed(1).padStart(12)}`);
+  const ratio = (a: string, b: string): string => {
+    const x = m[a];
+    const y = m[b];
+    return x && y ? `${(y.meanNs / x.meanNs).toFixed(1)}x` : 'n/a';
+  };
+  lines.push('', 'decoder speed-up over JSON.parse+parseFloat on the same bytes:');
+  for (const k of ['bookTicker', 'aggTrade', 'depth20']) lines.push(`  ${k.padEnd(12)} ${ratio(`decode.${k}.scanner`, `decode.${k}.jsonParse`)}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function us(ns: number): string {
+  return (ns / 1000).toFixed(ns < 10_000 ? 2 : 1);
+}
+
+function row(name: string, s: StageSummary | undefined): string {
+  if (!s) return `${name.padEnd(22)} (not measured)`;
+  return `${name.padEnd(22)} ${String(s.count).padStart(8)} ${us(s.p50).padStart(9)} ${us(s.p90).padStart(9)} ${us(s.p99).padStart(9)} ${us(s.p999).padStart(9)} ${us(s.max).padStart(9)}`;
+}
+
+function printE2e(r: Awaited<ReturnType<typeof runE2e>>): void {
+  const head = `${'stage (us)'.padEnd(22)} ${'count'.padStart(8)} ${'p50'.padStart(9)} ${'p90'.padStart(9)} ${'p99'.padStart(9)} ${'p99.9'.padStart(9)} ${'max'.padStart(9)}`;
+  const lines = ['', `end-to-end: engine ${r.engine.ticksPerSec.toFixed(0)} ticks/s, ${r.engine.orders} orders, ${r.engine.acks} acks, ${r.engine.rejects} rejects, strategy-worker minor GCs ${r.engine.minorGcsStrategyWorker}`, head];
+  for (const s of STAGES) lines.push(row(`engine ${s}`, r.engine.stages[s]));
+  lines.push(`baseline: ${r.baseline.ticksPerSec.toFixed(0)} ticks/s, ${r.baseline.orders} orders, ${r.baseline.acks} acks, ${r.baseline.rejects} rejects`);
+  lines.push(row('baseline tickToOrder', r.baseline.stages.tickToOrder));
+  lines.push(row('baseline venueRtt', r.baseline.stages.venueRtt));
+  const ratio = (a: number, b: number): string => (a > 0 ? `${(b / a).toFixed(2)}x` : 'n/a');
+  const e = r.engine.stages.tickToOrder;
+  const b = r.baseline.stages.tickToOrder;
+  lines.push('', `tick-to-order baseline/engine: p50 ${ratio(e.p50, b.p50)}, p99 ${ratio(e.p99, b.p99)}, p99.9 ${ratio(e.p999, b.p999)}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
