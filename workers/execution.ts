@@ -27,7 +27,14 @@ const gateway = new OrderGateway(ringB, ringC, new BinanceOrderEncoder(init.inst
   now: nowNs,
   venueTimeMs: () => Date.now() + offsetMs,
   hists: { hopB: hists.get('hopB'), send: hists.get('send'), tickToOrder: hists.get('tickToOrder'), venueRtt: hists.get('venueRtt') },
+  onReject: (symbolId, intentId, code, message, unknown) => {
+    // Rejects are rare and operators need their reasons: log them, at most 20 per stats interval.
+    if (rejectLogBudget-- > 0) {
+      post({ type: 'log', worker: 'execution', level: 'warn', msg: `order ${init.clientIdPrefix}${intentId} ${init.symbols[symbolId]} ${unknown ? 'outcome unknown' : 'rejected'}: code ${code} ${message}` });
+    }
+  },
 });
+let rejectLogBudget = 20;
 const warm = async (): Promise<void> => {
   try {
     const t0 = Date.now();
@@ -43,8 +50,12 @@ await warm();
 const warmTimer = setInterval(() => void warm(), Math.min(init.keepAliveMs, 5000));
 const consumer = new AsyncRingConsumer(ringB.doorbell, gateway, 100);
 consumer.start();
-const sendStats = (final: boolean): void =>
-  post({ type: 'stats', worker: 'execution', final, hist: hists.snapshot(), counters: { ...gateway.counters, inFlight: gateway.inFlightCount() }, gc: gc.take() });
+const sendStats = (final: boolean): void => {
+  rejectLogBudget = 20;
+  const byCode: Record<string, number> = {};
+  for (const [code, n] of gateway.rejectsByCode) byCode[`reject_${code}`] = n;
+  post({ type: 'stats', worker: 'execution', final, hist: hists.snapshot(), counters: { ...gateway.counters, inFlight: gateway.inFlightCount(), ...byCode }, gc: gc.take() });
+};
 const statsTimer = setInterval(() => sendStats(false), init.statsIntervalMs);
 port.on('message', (m: MainMessage) => {
   if (m.type === 'flushStats') sendStats(false);

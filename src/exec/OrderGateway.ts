@@ -30,6 +30,8 @@ export interface GatewayOptions {
   /** wall-clock ms adjusted to the venue's clock */
   venueTimeMs: () => number;
   hists: { hopB?: Histogram; send?: Histogram; tickToOrder?: Histogram; venueRtt?: Histogram };
+  /** Called for each reject or unknown outcome (rare; the worker logs them, rate-limited). */
+  onReject?: (symbolId: number, intentId: number, code: number, message: string, unknown: boolean) => void;
 }
 
 const BODY_BYTES = 1024;
@@ -93,6 +95,8 @@ export class OrderGateway implements Drainable {
   private readonly overflow: Float64Array[] = [];
   private readonly headers: string[];
   private readonly origin: string;
+  /** rejects and unknown outcomes by venue code (0 = local or transport) */
+  readonly rejectsByCode = new Map<number, number>();
 
   constructor(
     private readonly intents: SpscRing,
@@ -276,6 +280,10 @@ export class OrderGateway implements Drainable {
     f64[base + W.PUB_TS] = this.now();
     if (spill) this.overflow.push(spill);
     else ring.commit();
+    if (execType === ExecType.Reject || status === OrderStatus.Unknown) {
+      this.rejectsByCode.set(code, (this.rejectsByCode.get(code) ?? 0) + 1);
+      this.opts.onReject?.(symbolId, intentId, code, message, status === OrderStatus.Unknown);
+    }
   }
 
   private flushOverflow(): void {

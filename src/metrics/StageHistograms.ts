@@ -25,12 +25,12 @@ export async function initHistograms(): Promise<void> {
   wasmReady = true;
 }
 
-export function newHistogram(): hdr.Histogram {
+export function newHistogram(useWebAssembly = wasmReady): hdr.Histogram {
   return hdr.build({
     lowestDiscernibleValue: 1,
     highestTrackableValue: HIGHEST_NS,
     numberOfSignificantValueDigits: 3,
-    useWebAssembly: wasmReady,
+    useWebAssembly,
   });
 }
 
@@ -92,15 +92,18 @@ export function recordNs(h: hdr.Histogram, ns: number): void {
   h.recordValue(ns < 1 ? 1 : ns > HIGHEST_NS ? HIGHEST_NS : ns);
 }
 
-/** Main-thread merge of the snapshots shipped by workers: a cumulative and an interval view per stage. */
+/**
+ * Main-thread merge of the snapshots shipped by workers: a cumulative and an interval view per stage.
+ * Uses the pure-JS build (off the hot path, and independent of when WASM finished loading).
+ */
 export class StageMerger {
   private readonly total = new Map<StageName, hdr.Histogram>();
   private readonly interval = new Map<StageName, hdr.Histogram>();
 
   constructor() {
     for (const s of STAGES) {
-      this.total.set(s, newHistogram());
-      this.interval.set(s, newHistogram());
+      this.total.set(s, newHistogram(false));
+      this.interval.set(s, newHistogram(false));
     }
   }
 
@@ -108,7 +111,7 @@ export class StageMerger {
     for (const s of STAGES) {
       const enc = snap[s];
       if (!enc) continue;
-      const h = hdr.decodeFromCompressedBase64(enc, 32, wasmReady);
+      const h = hdr.decodeFromCompressedBase64(enc, 32, false);
       this.total.get(s)!.add(h);
       this.interval.get(s)!.add(h);
       h.destroy();
