@@ -74,8 +74,10 @@ describe('ping-pong through the strategy runner', () => {
     expect(s.intent(0).pubTs).toBeGreaterThan(1000);
     s.trade(50_002, 2000); // previous order still in flight
     expect(s.intents.count).toBe(1);
+    expect(s.runner.pendingQty(0, Side.Buy)).toBeCloseTo(0.01, 12);
     s.report(1, ExecType.Fill, OrderStatus.Filled, Side.Buy, 0.01);
     expect(s.runner.position(0)).toBeCloseTo(0.01, 12);
+    expect(s.runner.pendingQty(0, Side.Buy)).toBe(0);
     s.trade(50_003, 500); // cooldown (1000 ms since t=10) not over
     expect(s.intents.count).toBe(1);
     s.trade(50_003, 1010);
@@ -96,6 +98,21 @@ describe('ping-pong through the strategy runner', () => {
     expect(s.runner.pendingQty(0, Side.Buy)).toBe(0);
     s.trade(60_000, 1000);
     expect(s.intents.count).toBe(2);
+  });
+
+  it('many round trips never accumulate phantom in-flight quantity (position limit stays usable)', () => {
+    const s = setup({ everyNTicks: 1, triggerPrice: 0 }, { maxOrderQty: 1, maxPosition: 0.01 });
+    for (let i = 0; i < 50; i++) {
+      s.trade(100, i);
+      const n = s.intents.count;
+      s.report(n, ExecType.Fill, OrderStatus.PartiallyFilled, s.intent(n - 1).side as Side, 0.004);
+      s.report(n, ExecType.Fill, OrderStatus.Filled, s.intent(n - 1).side as Side, 0.006);
+    }
+    expect(s.intents.count).toBe(50);
+    expect(s.runner.risk.rejects.maxPosition).toBe(0);
+    expect(s.runner.pendingQty(0, Side.Buy)).toBeCloseTo(0, 12);
+    expect(s.runner.pendingQty(0, Side.Sell)).toBeCloseTo(0, 12);
+    expect(s.runner.position(0)).toBeCloseTo(0, 12);
   });
 
   it('bench mode fires on every Nth tick of its symbol only', () => {

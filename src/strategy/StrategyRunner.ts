@@ -121,7 +121,13 @@ export class StrategyRunner implements StrategyContext {
       this.counters.fills++;
       const sym = r.symbolId;
       this.pos[sym]! += r.side * r.lastQty;
-      if (slot) slot[2]! -= r.lastQty;
+      if (slot) {
+        // The filled part moves from "in flight" to the position.
+        const filled = r.lastQty < slot[2]! ? r.lastQty : slot[2]!;
+        slot[2]! -= filled;
+        if (slot[1] === Side.Buy) this.pendBuy[slot[0]!]! -= filled;
+        else this.pendSell[slot[0]!]! -= filled;
+      }
     } else if (x === ExecType.Ack) this.counters.acks++;
     else if (x === ExecType.Reject) this.counters.rejects++;
     else if (x === ExecType.Expired) this.counters.expired++;
