@@ -1,0 +1,1212 @@
+import { ByteScanner, Ch, POW10, ascii, bytesEqual, indexOfBytes } from '../../core/ByteScanner.js';
+import type { SymbolRegistry } from '../../core/SymbolRegistry.js';
+import type { SlotWriter } from '../../ring/SlotWriter.js';
+import {
+  AT,
+  BT,
+  DEPTH,
+  DEPTH_LEVELS_PER_RECORD,
+  RecordFlag,
+  RecordType,
+  W,
+  depthCount,
+  packHeader,
+} from '../../ring/layout.js';
+
+/** Negative results of `BinanceMarketDecoder.decode` (a result >= 0 is the number of records committed). */
+export const enum DecodeStatus {
+  /** A valid frame that is not a market event we decode (subscription reply, markPriceUpdate, user data, ...). */
+  Ignored = -1,
+  /** Truncated, not JSON, a required field missing or of the wrong type, a bad number. */
+  Malformed = -2,
+  /** A market event for a symbol the registry does not hold. */
+  UnknownSymbol = -3,
+  /** The ring had no free slot: nothing was written, the symbol's next record carries GapBefore. */
+  RingFull = -4,
+}
+
+// Key codes beyond single letters (a one-letter key's code is its byte).
+/** Key codes, event types, value slots and key bits (inlined constants). */
+const enum C {
+  KEY_OTHER = 0,
+  KEY_PU = 256,
+  KEY_STREAM = 257,
+  KEY_DATA = 258,
+  EV_NONE = 0,
+  EV_BOOK_TICKER = 1,
+  EV_AGG_TRADE = 2,
+  EV_TRADE = 3,
+  EV_DEPTH = 4,
+  EV_OTHER = 5,
+  S_LU = 0, // u
+  S_UU = 1, // U
+  S_PU = 2, // pu
+  S_E = 3,
+  S_T = 4,
+  S_B = 5, // b (a decimal in bookTicker; levels in depth)
+  S_BQ = 6, // B
+  S_A = 7, // a (a decimal in bookTicker; the id in aggTrade; levels in depth)
+  S_AQ = 8, // A
+  S_P = 9,
+  S_Q = 10,
+  S_F = 11,
+  S_L = 12,
+  S_TID = 13, // t
+  S_M = 14,
+  N_SLOTS = 15,
+  K_LU = 1 << S_LU,
+  K_UU = 1 << S_UU,
+  K_PU = 1 << S_PU,
+  K_E = 1 << S_E,
+  K_T = 1 << S_T,
+  K_B = 1 << S_B,
+  K_BQ = 1 << S_BQ,
+  K_A = 1 << S_A,
+  K_AQ = 1 << S_AQ,
+  K_P = 1 << S_P,
+  K_Q = 1 << S_Q,
+  K_F = 1 << S_F,
+  K_L = 1 << S_L,
+  K_TID = 1 << S_TID,
+  K_M = 1 << S_M,
+  K_S = 1 << 15,
+  H_B_LEVELS = 1 << 16,
+  H_A_LEVELS = 1 << 17,
+  USED_BOOK_TICKER = K_S | K_LU | K_E | K_T | K_B | K_BQ | K_A | K_AQ,
+  NEED_BOOK_TICKER = K_S | K_B | K_BQ | K_A | K_AQ,
+  USED_AGG_TRADE = K_S | K_E | K_T | K_A | K_P | K_Q | K_F | K_L | K_M,
+  NEED_AGG_TRADE = K_S | K_P | K_Q | K_M,
+  USED_TRADE = K_S | K_E | K_T | K_TID | K_P | K_Q | K_M,
+  NEED_TRADE = K_S | K_P | K_Q | K_M,
+  USED_DEPTH = K_S | K_UU | K_LU | K_PU | K_E | K_T | K_B | K_A,
+  NEED_DEPTH = K_S | K_UU | K_LU | H_B_LEVELS | H_A_LEVELS,
+  USED_DEPTH_TPL = K_S | K_UU | K_LU | K_PU | K_E | K_T | H_B_LEVELS | H_A_LEVELS,
+  KIND_INT = 1 << 8,
+  KIND_DEC = 2 << 8,
+  KIND_DEC_OR_LEVELS = 3 << 8,
+  KIND_BOOL = 4 << 8,
+  KIND_EVENT = 5 << 8,
+  KIND_SYMBOL = 6 << 8,
+  TWO_53 = 9007199254740992,
+}
+
+// Event types (values of `e`) this decoder turns into records.
+
+const LIT_BOOK_TICKER = ascii('bookTicker');
+const LIT_AGG_TRADE = ascii('aggTrade');
+const LIT_TRADE = ascii('trade');
+const LIT_DEPTH_UPDATE = ascii('depthUpdate');
+const LIT_STREAM = ascii('stream');
+const LIT_DATA = ascii('data');
+const LIT_AT_DEPTH = ascii('@depth');
+
+// Values of the event's keys live in `vals[slot]`; bit (1 << slot) of `has` says the key was read with
+// its expected type, the same bit of `bad` that the key was present with a value we could not read (a bad
+// key of the event's type makes the frame Malformed).
+
+// b / a as level arrays (only in `has`; C.K_B / C.K_A in `has` mean the decimal form)
+
+
+// What each key holds: kind in the high byte, slot in the low byte (0 = a key we skip).
+/** b, a: a decimal, or (depth) an array of levels */
+const KEY_INFO = new Uint16Array(259);
+KEY_INFO[117] = C.KIND_INT | C.S_LU; // u
+KEY_INFO[85] = C.KIND_INT | C.S_UU; // U
+KEY_INFO[C.KEY_PU] = C.KIND_INT | C.S_PU;
+KEY_INFO[69] = C.KIND_INT | C.S_E; // E
+KEY_INFO[84] = C.KIND_INT | C.S_T; // T
+KEY_INFO[102] = C.KIND_INT | C.S_F; // f
+KEY_INFO[108] = C.KIND_INT | C.S_L; // l
+KEY_INFO[116] = C.KIND_INT | C.S_TID; // t
+KEY_INFO[98] = C.KIND_DEC_OR_LEVELS | C.S_B; // b
+KEY_INFO[66] = C.KIND_DEC | C.S_BQ; // B
+KEY_INFO[97] = C.KIND_DEC_OR_LEVELS | C.S_A; // a
+KEY_INFO[65] = C.KIND_DEC | C.S_AQ; // A
+KEY_INFO[112] = C.KIND_DEC | C.S_P; // p
+KEY_INFO[113] = C.KIND_DEC | C.S_Q; // q
+KEY_INFO[109] = C.KIND_BOOL | C.S_M; // m
+KEY_INFO[101] = C.KIND_EVENT; // e
+KEY_INFO[115] = C.KIND_SYMBOL; // s
+
+const SYM_CACHE_MASK = 1023;
+
+/** Kinds of template steps. */
+const enum T {
+  Int = 1,
+  Dec = 2,
+  Sym = 3,
+  Bool = 4,
+  Levels = 5,
+  /** an optional key (skipped if present) */
+  Opt = 6,
+}
+
+/** Keys of each event in the order Binance writes them (after `e`): [key, second key letter or 0, kind, slot]. */
+function makeTemplate(steps: Array<[string, number, number]>): Uint8Array {
+  const out = new Uint8Array(steps.length * 4);
+  steps.forEach(([k, kind, slot], n) => {
+    out[n * 4] = k.charCodeAt(0);
+    out[n * 4 + 1] = k.length > 1 ? k.charCodeAt(1) : 0;
+    out[n * 4 + 2] = kind;
+    out[n * 4 + 3] = slot;
+  });
+  return out;
+}
+const TPL_BOOK_TICKER = makeTemplate([
+  ['u', T.Int, C.S_LU],
+  ['s', T.Sym, 0],
+  ['b', T.Dec, C.S_B],
+  ['B', T.Dec, C.S_BQ],
+  ['a', T.Dec, C.S_A],
+  ['A', T.Dec, C.S_AQ],
+  ['T', T.Int, C.S_T],
+  ['E', T.Int, C.S_E],
+]);
+const TPL_AGG_TRADE = makeTemplate([
+  ['E', T.Int, C.S_E],
+  ['a', T.Int, C.S_A],
+  ['s', T.Sym, 0],
+  ['p', T.Dec, C.S_P],
+  ['q', T.Dec, C.S_Q],
+  ['nq', T.Opt, 0],
+  ['f', T.Int, C.S_F],
+  ['l', T.Int, C.S_L],
+  ['T', T.Int, C.S_T],
+  ['m', T.Bool, C.S_M],
+  ['st', T.Opt, 0],
+]);
+const TPL_TRADE = makeTemplate([
+  ['E', T.Int, C.S_E],
+  ['T', T.Int, C.S_T],
+  ['s', T.Sym, 0],
+  ['t', T.Int, C.S_TID],
+  ['p', T.Dec, C.S_P],
+  ['q', T.Dec, C.S_Q],
+  ['X', T.Opt, 0],
+  ['m', T.Bool, C.S_M],
+]);
+const TPL_DEPTH = makeTemplate([
+  ['E', T.Int, C.S_E],
+  ['T', T.Int, C.S_T],
+  ['s', T.Sym, 0],
+  ['U', T.Int, C.S_UU],
+  ['u', T.Int, C.S_LU],
+  ['pu', T.Int, C.S_PU],
+  ['b', T.Levels, C.S_B],
+  ['a', T.Levels, C.S_A],
+]);
+
+/**
+ * Decodes Binance USD-M market-data WebSocket text frames straight from their bytes into ring-A records.
+ *
+ * One `decode` call takes one frame: a raw event (`{"e":"bookTicker",...}`) or a combined-stream envelope
+ * (`{"stream":"btcusdt@bookTicker","data":{...}}`), told apart by content, in any key order. Handled events:
+ * bookTicker, aggTrade, trade, depthUpdate (diff and partial depth). Unknown keys are skipped whatever they
+ * hold. Optional ints missing from an event (`a` in 2019 aggTrades, `pu`, `E`, `T`, ...) are written as -1.
+ *
+ * Hot path: no JSON.parse, and nothing is allocated per frame except on the counted slow path of numbers
+ * (`slowPathNumbers`) and when the level scratch has to grow for an unusually large depth event.
+ */
+export class BinanceMarketDecoder {
+  frames = 0;
+  records = 0;
+  malformed = 0;
+  ignored = 0;
+  unknownSymbol = 0;
+  ringFull = 0;
+  /** Numbers that needed the exact slow path (more than 2^53 as digits, more than 22 decimals, exponent). */
+  slowPathNumbers = 0;
+  /**
+   * Raw (`/ws/<symbol>@depth<N>`) connections carry no stream name, so a partial-depth event cannot be told
+   * from a diff by its content: the feed sets this for such a connection to flag its depth events Snapshot.
+   */
+  rawDepthIsSnapshot = false;
+
+  private readonly sc = new ByteScanner();
+  /** Per symbol: 1 if records were dropped (ring full) since the last committed record. */
+  private readonly gap: Uint8Array;
+  /** Symbol names as bytes, and the lookup cache (symbol id by a hash of a few bytes, -1 = empty). */
+  private readonly symNames: Uint8Array[];
+  private readonly symCache = new Int32Array(SYM_CACHE_MASK + 1).fill(-1);
+
+  // ---- the event being decoded (reset per frame)
+  private ev: number = C.EV_NONE;
+  private has = 0;
+  private bad = 0;
+  private inData = false;
+  private symBuf: Uint8Array;
+  private symStart = 0;
+  private symEnd = 0;
+  /** Stream name of a combined-stream envelope: streamBuf[streamStart .. +streamLen); streamLen -1 = none. */
+  private streamBuf: Uint8Array;
+  private streamStart = 0;
+  private streamLen = -1;
+  /** Code of the last key read by `longKey`. */
+  private keyCode: number = C.KEY_OTHER;
+  // scratch for the rare escaped key / event name / symbol / stream name
+  private readonly keyScratch = new Uint8Array(32);
+  private readonly symScratch = new Uint8Array(64);
+  private readonly streamScratch = new Uint8Array(256);
+  /** Whether the last `symbolField` / `eventType` value was a string. */
+  private strOk = false;
+  /** Values of the event's keys by slot. */
+  private readonly vals = new Float64Array(C.N_SLOTS);
+  /** Bid / ask levels of a depth event: price, qty interleaved. */
+  private bids = new Float64Array(256);
+  private asks = new Float64Array(256);
+  private nBids = 0;
+  private nAsks = 0;
+  /** Word bases of the slots claimed for the current event. */
+  private bases = new Int32Array(64);
+
+  constructor(
+    private readonly symbols: SymbolRegistry,
+    private readonly now: () => number,
+  ) {
+    this.gap = new Uint8Array(symbols.size);
+    this.symNames = symbols.names.map(ascii);
+    this.symBuf = this.symScratch;
+    this.streamBuf = this.streamScratch;
+  }
+
+  /**
+   * Decodes the frame in buf[start..end). Returns the number of records committed to `out` (>= 1), or a
+   * negative DecodeStatus. Never throws on bad input and never leaves a partial record behind.
+   */
+  decode(buf: Uint8Array, start: number, end: number, recvTs: number, out: SlotWriter): number {
+    this.frames++;
+    const sc = this.sc;
+    sc.reset(buf, end);
+    this.resetEvent();
+
+    const sp0 = sc.slowPathNumbers;
+    let i = sc.ws(start);
+    const c0 = sc.at(i);
+    if (c0 !== Ch.LBrace) {
+      // a top-level array (`!markPrice@arr` on a raw connection) is valid JSON but not ours
+      if (c0 === Ch.LBracket && (i = sc.skipValue(i, 0)) >= 0 && sc.ws(i) === end) return this.ignore();
+      return this.malform();
+    }
+    let j = this.envelope(i);
+    if (j === -2) j = this.template(i); // a raw event as Binance writes it
+    if (j !== -2) {
+      i = j;
+    } else {
+      // another shape (whitespace, other key order, escapes, ...): the general scan from the start
+      sc.slowPathNumbers = sp0;
+      this.resetEvent();
+      i = this.scanObject(i, true);
+    }
+    this.slowPathNumbers += sc.slowPathNumbers - sp0;
+    if (i < 0 || sc.ws(i) !== end) return this.malform();
+
+    const has = this.has;
+    const bad = this.bad;
+    switch (this.ev) {
+      case C.EV_BOOK_TICKER:
+        if ((bad & C.USED_BOOK_TICKER) !== 0 || (has & C.NEED_BOOK_TICKER) !== C.NEED_BOOK_TICKER) return this.malform();
+        return this.writeBookTicker(recvTs, out);
+      case C.EV_AGG_TRADE:
+        if ((bad & C.USED_AGG_TRADE) !== 0 || (has & C.NEED_AGG_TRADE) !== C.NEED_AGG_TRADE) return this.malform();
+        return this.writeTrade(RecordType.AggTrade, recvTs, out);
+      case C.EV_TRADE:
+        if ((bad & C.USED_TRADE) !== 0 || (has & C.NEED_TRADE) !== C.NEED_TRADE) return this.malform();
+        return this.writeTrade(RecordType.Trade, recvTs, out);
+      case C.EV_DEPTH:
+        if ((bad & C.USED_DEPTH) !== 0 || (has & C.NEED_DEPTH) !== C.NEED_DEPTH) return this.malform();
+        return this.writeDepth(recvTs, out);
+      default:
+        return this.ignore();
+    }
+  }
+
+  private resetEvent(): void {
+    this.ev = C.EV_NONE;
+    this.has = 0;
+    this.bad = 0;
+    this.streamLen = -1;
+    this.inData = false;
+    this.nBids = 0;
+    this.nAsks = 0;
+  }
+
+  private ignore(): number {
+    this.ignored++;
+    return DecodeStatus.Ignored;
+  }
+
+  private malform(): number {
+    this.malformed++;
+    return DecodeStatus.Malformed;
+  }
+
+  private unknown(): number {
+    this.unknownSymbol++;
+    return DecodeStatus.UnknownSymbol;
+  }
+
+  /**
+   * Symbol id of symBuf[symStart..symEnd), or -1. A small direct-mapped cache keyed by a few of the bytes
+   * sits in front of the registry's hash table (hit: one table read and one byte compare).
+   */
+  private symbolId(): number {
+    const b = this.symBuf;
+    const s = this.symStart;
+    const e = this.symEnd;
+    const len = e - s;
+    if (len < 2) return len < 0 ? -1 : this.symbols.lookup(b, s, e);
+    const h = (len * 31 + b[s]! * 7 + b[s + 1]! * 3 + b[e - 1]! + (len > 4 ? b[e - 5]! << 4 : 0)) & SYM_CACHE_MASK;
+    const id = this.symCache[h]!;
+    if (id >= 0 && bytesEqual(b, s, e, this.symNames[id]!)) return id;
+    const found = this.symbols.lookup(b, s, e);
+    if (found >= 0) this.symCache[h] = found;
+    return found;
+  }
+
+  private full(sym: number, out: SlotWriter): number {
+    out.abort();
+    this.gap[sym] = 1;
+    this.ringFull++;
+    return DecodeStatus.RingFull;
+  }
+
+  // ------------------------------------------------------------------ scanning
+
+  /**
+   * Fast path for the combined-stream envelope as Binance writes it, `{"stream":"<name>","data":{...}}`
+   * byte for byte (no whitespace, no escapes, stream first). Returns the index after the closing `}`, -1 if
+   * the data object is malformed, or -2 if the frame has another shape (the caller then scans it in full).
+   */
+  private envelope(i: number): number {
+    const sc = this.sc;
+    const buf = sc.buf;
+    const end = sc.end;
+    // {"stream":"
+    if (
+      i + 11 > end ||
+      buf[i + 1] !== Ch.Quote ||
+      buf[i + 2] !== 115 ||
+      buf[i + 3] !== 116 ||
+      buf[i + 4] !== 114 ||
+      buf[i + 5] !== 101 ||
+      buf[i + 6] !== 97 ||
+      buf[i + 7] !== 109 ||
+      buf[i + 8] !== Ch.Quote ||
+      buf[i + 9] !== Ch.Colon ||
+      buf[i + 10] !== Ch.Quote
+    ) {
+      return -2;
+    }
+    let j = i + 11;
+    const s = j;
+    let c = 0;
+    while (j < end && (c = buf[j]!) > Ch.Quote && c !== Ch.Backslash) j++;
+    if (j >= end || c !== Ch.Quote) return -2;
+    const len = j - s;
+    j++;
+    // ,"data":{
+    if (
+      j + 9 > end ||
+      buf[j] !== Ch.Comma ||
+      buf[j + 1] !== Ch.Quote ||
+      buf[j + 2] !== 100 ||
+      buf[j + 3] !== 97 ||
+      buf[j + 4] !== 116 ||
+      buf[j + 5] !== 97 ||
+      buf[j + 6] !== Ch.Quote ||
+      buf[j + 7] !== Ch.Colon ||
+      buf[j + 8] !== Ch.LBrace
+    ) {
+      return -2;
+    }
+    this.streamBuf = buf;
+    this.streamStart = s;
+    this.streamLen = len;
+    this.inData = true;
+    const k = this.template(j + 8);
+    j = k !== -2 ? k : this.scanObject(j + 8, false);
+    if (j < 0) return -1;
+    if (j < end && buf[j]! <= Ch.Space) j = sc.ws(j);
+    return j < end && buf[j] === Ch.RBrace ? j + 1 : -2;
+  }
+
+  /**
+   * Fast path for an event object written exactly as Binance writes it: no whitespace, no escapes, the keys
+   * of its type in Binance's order (templates TPL_*; optional keys such as `nq`, `st`, `X` are skipped),
+   * plain ints and decimals. Returns the index after its `}` with ev / has / vals set, or -2 at the first
+   * difference (the caller then scans the object with `scanObject`, which accepts any valid JSON).
+   */
+  private template(i: number): number {
+    const sc = this.sc;
+    const buf = sc.buf;
+    const end = sc.end;
+    const vals = this.vals;
+    // {"e":"
+    if (
+      i + 8 >= end ||
+      buf[i] !== Ch.LBrace ||
+      buf[i + 1] !== Ch.Quote ||
+      buf[i + 2] !== 101 ||
+      buf[i + 3] !== Ch.Quote ||
+      buf[i + 4] !== Ch.Colon ||
+      buf[i + 5] !== Ch.Quote
+    ) {
+      return -2;
+    }
+    const c1 = buf[i + 6]!;
+    let lit: Uint8Array;
+    let tpl: Uint8Array;
+    let ev: number;
+    let has: number;
+    if (c1 === 98) {
+      lit = LIT_BOOK_TICKER;
+      tpl = TPL_BOOK_TICKER;
+      ev = C.EV_BOOK_TICKER;
+      has = C.USED_BOOK_TICKER;
+    } else if (c1 === 100) {
+      lit = LIT_DEPTH_UPDATE;
+      tpl = TPL_DEPTH;
+      ev = C.EV_DEPTH;
+      has = C.USED_DEPTH_TPL;
+    } else if (c1 === 97) {
+      lit = LIT_AGG_TRADE;
+      tpl = TPL_AGG_TRADE;
+      ev = C.EV_AGG_TRADE;
+      has = C.USED_AGG_TRADE;
+    } else if (c1 === 116) {
+      lit = LIT_TRADE;
+      tpl = TPL_TRADE;
+      ev = C.EV_TRADE;
+      has = C.USED_TRADE;
+    } else {
+      return -2;
+    }
+    let j = i + 6 + lit.length;
+    if (j >= end || buf[j] !== Ch.Quote || !bytesEqual(buf, i + 6, j, lit)) return -2;
+    j++;
+    const n = tpl.length;
+    for (let t = 0; t < n; t += 4) {
+      const kind = tpl[t + 2]!;
+      // ,"k": or ,"kk":
+      let v = j + 3;
+      if (v + 3 >= end || buf[j] !== Ch.Comma || buf[j + 1] !== Ch.Quote || buf[j + 2] !== tpl[t]) {
+        if (kind === T.Opt) continue;
+        return -2;
+      }
+      const k2 = tpl[t + 1]!;
+      if (k2 !== 0) {
+        if (buf[v] !== k2) {
+          if (kind === T.Opt) continue;
+          return -2;
+        }
+        v++;
+      }
+      if (buf[v] !== Ch.Quote || buf[v + 1] !== Ch.Colon) {
+        if (kind === T.Opt) continue;
+        return -2;
+      }
+      v += 2;
+      const slot = tpl[t + 3]!;
+      let m = 0;
+      let d = 0;
+      switch (kind) {
+        case T.Int: {
+          const d0 = v;
+          // two digits per step (half the loop overhead; m stays exact below 2^53 as with one)
+          while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+            const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
+            if (d2 > 9) {
+              m = m * 10 + d;
+              v++;
+              break;
+            }
+            m = m * 100 + (d * 10 + d2);
+            v += 2;
+          }
+          if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+            m = m * 10 + d;
+            v++;
+          }
+          if (v === d0 || m >= C.TWO_53) return -2;
+          vals[slot] = m;
+          j = v; // a following '.' or 'e' fails the next key check
+          break;
+        }
+        case T.Dec: {
+          if (v >= end || buf[v] !== Ch.Quote) return -2;
+          const d0 = ++v;
+          while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+            const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
+            if (d2 > 9) {
+              m = m * 10 + d;
+              v++;
+              break;
+            }
+            m = m * 100 + (d * 10 + d2);
+            v += 2;
+          }
+          if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+            m = m * 10 + d;
+            v++;
+          }
+          let k = 0;
+          let dot = 0;
+          if (v < end && buf[v] === Ch.Dot) {
+            dot = 1;
+            const f0 = ++v;
+            while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+              const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
+              if (d2 > 9) {
+                m = m * 10 + d;
+                v++;
+                break;
+              }
+              m = m * 100 + (d * 10 + d2);
+              v += 2;
+            }
+            if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+              m = m * 10 + d;
+              v++;
+            }
+            k = v - f0;
+          }
+          if (v >= end || buf[v] !== Ch.Quote || v - d0 <= dot || m >= C.TWO_53 || k > 22) return -2;
+          vals[slot] = m / POW10[k]!;
+          j = v + 1;
+          break;
+        }
+        case T.Sym: {
+          if (v >= end || buf[v] !== Ch.Quote) return -2;
+          const s0 = ++v;
+          let c = 0;
+          while (v < end && (c = buf[v]!) > Ch.Quote && c !== Ch.Backslash) v++;
+          if (v >= end || c !== Ch.Quote) return -2;
+          this.symBuf = buf;
+          this.symStart = s0;
+          this.symEnd = v;
+          j = v + 1;
+          break;
+        }
+        case T.Bool:
+          if (v + 4 < end && buf[v] === 116 && buf[v + 1] === 114 && buf[v + 2] === 117 && buf[v + 3] === 101) {
+            vals[slot] = 1;
+            j = v + 4;
+          } else if (
+            v + 5 < end &&
+            buf[v] === 102 &&
+            buf[v + 1] === 97 &&
+            buf[v + 2] === 108 &&
+            buf[v + 3] === 115 &&
+            buf[v + 4] === 101
+          ) {
+            vals[slot] = 0;
+            j = v + 5;
+          } else {
+            return -2;
+          }
+          break;
+        case T.Levels:
+          if (v >= end || buf[v] !== Ch.LBracket) return -2;
+          j = this.readLevels(v, slot === C.S_B);
+          if (j < 0) return -2;
+          break;
+        default: {
+          // T.Opt: a known extra key, skipped (a plain string or int inline, anything else in general)
+          const v0 = v;
+          let c = v < end ? buf[v]! : 0;
+          if (c === Ch.Quote) {
+            v++;
+            while (v < end && (c = buf[v]!) > Ch.Quote && c !== Ch.Backslash) v++;
+            j = v < end && c === Ch.Quote ? v + 1 : sc.skipValue(v0, 1);
+          } else if (c >= Ch.Zero && c <= Ch.Nine) {
+            while (v < end && (c = buf[v]!) >= Ch.Zero && c <= Ch.Nine) v++;
+            j = v;
+          } else {
+            j = sc.skipValue(v, 1);
+          }
+          if (j < 0) return -2;
+        }
+      }
+    }
+    if (j >= end || buf[j] !== Ch.RBrace) return -2;
+    this.ev = ev;
+    this.has = has;
+    this.bad = 0;
+    return j + 1;
+  }
+
+  /**
+   * The object at `i` (its `{`); returns the index after its `}` or -1 if the bytes are not valid JSON. At
+   * top level `stream` and `data` are recognised: an object under `data` holds the event (event keys seen at
+   * top level before it are discarded, after it ignored). Leaves the event's keys in has / bad / vals.
+   *
+   * The common shapes (one-letter keys, no whitespace, plain ints, quoted plain decimals) are read inline;
+   * anything else goes through the general ByteScanner methods.
+   */
+  private scanObject(i: number, top: boolean): number {
+    const sc = this.sc;
+    const buf = sc.buf;
+    const end = sc.end;
+    const vals = this.vals;
+    let has = 0;
+    let bad = 0;
+    i++;
+    if (i < end && buf[i]! <= Ch.Space) i = sc.ws(i);
+    if (i < end && buf[i] === Ch.RBrace) {
+      if (!this.inData || !top) this.setKeys(has, bad);
+      return i + 1;
+    }
+    for (;;) {
+      // ---- key
+      let key = i + 3 < end && buf[i] === Ch.Quote && buf[i + 2] === Ch.Quote ? buf[i + 1]! : 0;
+      if (key > Ch.Quote && key !== Ch.Backslash) {
+        i += 3; // one-letter key, the common case
+      } else if (
+        i + 4 < end &&
+        buf[i] === Ch.Quote &&
+        buf[i + 3] === Ch.Quote &&
+        buf[i + 1]! > Ch.Quote &&
+        buf[i + 1] !== Ch.Backslash &&
+        buf[i + 2]! > Ch.Quote &&
+        buf[i + 2] !== Ch.Backslash
+      ) {
+        // two letters: `pu` or a key we skip (`nq`, `st`, `ps`, `ap`, ...)
+        key = buf[i + 1] === 112 && buf[i + 2] === 117 ? C.KEY_PU : C.KEY_OTHER;
+        i += 4;
+      } else {
+        i = this.longKey(i);
+        if (i < 0) return -1;
+        key = this.keyCode;
+      }
+      if (i < end && buf[i] === Ch.Colon) {
+        i++;
+      } else {
+        i = sc.ws(i);
+        if (i >= end || buf[i] !== Ch.Colon) return -1;
+        i++;
+      }
+      if (i < end && buf[i]! <= Ch.Space) i = sc.ws(i);
+      if (i >= end) return -1;
+
+      // ---- value
+      if (top && (key >= C.KEY_STREAM || this.inData)) {
+        if (key === C.KEY_DATA && buf[i] === Ch.LBrace) {
+          // combined-stream envelope: the event is the data object
+          has = bad = 0;
+          this.ev = C.EV_NONE;
+          this.nBids = this.nAsks = 0;
+          this.inData = true;
+          i = this.scanObject(i, false);
+        } else if (key === C.KEY_STREAM) {
+          i = this.streamField(i);
+        } else {
+          i = sc.skipValue(i, 1);
+        }
+      } else {
+        const info = key < KEY_INFO.length ? KEY_INFO[key]! : 0;
+        const kind = info & 0xff00;
+        const bit = 1 << (info & 0xff);
+        let c = buf[i]!;
+        if (kind === C.KIND_INT) {
+          if (c >= Ch.Zero && c <= Ch.Nine) {
+            // fast path: a bare non-negative int
+            let j = i;
+            let m = 0;
+            let d = 0;
+            while (j < end && (d = (buf[j]! - Ch.Zero) >>> 0) <= 9) {
+              m = m * 10 + d;
+              j++;
+            }
+            c = j < end ? buf[j]! : 0;
+            if (m < C.TWO_53 && c !== Ch.Dot && (c | 0x20) !== Ch.LowerE) {
+              vals[info & 0xff] = m;
+              has |= bit;
+              bad &= ~bit;
+              i = j;
+              c = -1;
+            }
+          }
+          if (c >= 0) {
+            const j = sc.int(i);
+            if (j >= 0) {
+              vals[info & 0xff] = sc.num;
+              has |= bit;
+              bad &= ~bit;
+              i = j;
+            } else {
+              has &= ~bit;
+              bad |= bit;
+              i = sc.skipValue(i, 1);
+            }
+          }
+        } else if (kind === C.KIND_DEC || kind === C.KIND_DEC_OR_LEVELS) {
+          if (kind === C.KIND_DEC_OR_LEVELS) has &= info === (C.KIND_DEC_OR_LEVELS | C.S_B) ? ~C.H_B_LEVELS : ~C.H_A_LEVELS;
+          if (c === Ch.Quote) {
+            // fast path: "digits[.digits]" with m < 2^53 and <= 22 decimals (see ByteScanner.decimal)
+            let j = i + 1;
+            const d0 = j;
+            let m = 0;
+            let d = 0;
+            while (j < end && (d = (buf[j]! - Ch.Zero) >>> 0) <= 9) {
+              m = m * 10 + d;
+              j++;
+            }
+            let k = 0;
+            let dot = 0;
+            if (j < end && buf[j] === Ch.Dot) {
+              dot = 1;
+              const f0 = ++j;
+              while (j < end && (d = (buf[j]! - Ch.Zero) >>> 0) <= 9) {
+                m = m * 10 + d;
+                j++;
+              }
+              k = j - f0;
+            }
+            // at least one digit; as parseFloat, "5." and ".5" are fine
+            if (j < end && buf[j] === Ch.Quote && j - d0 > dot && m < C.TWO_53 && k <= 22) {
+              vals[info & 0xff] = m / POW10[k]!;
+              has |= bit;
+              bad &= ~bit;
+              i = j + 1;
+              c = -1;
+            }
+          } else if (c === Ch.LBracket && kind === C.KIND_DEC_OR_LEVELS) {
+            const isBid = info === (C.KIND_DEC_OR_LEVELS | C.S_B);
+            const hBit = isBid ? C.H_B_LEVELS : C.H_A_LEVELS;
+            const j = this.readLevels(i, isBid);
+            if (j >= 0) {
+              has = (has & ~bit) | hBit;
+              bad &= ~bit;
+              i = j;
+            } else {
+              if (isBid) this.nBids = 0;
+              else this.nAsks = 0;
+              has &= ~bit;
+              bad |= bit;
+              i = sc.skipValue(i, 1);
+            }
+            c = -1;
+          }
+          if (c >= 0) {
+            const j = sc.decimal(i);
+            if (j >= 0) {
+              vals[info & 0xff] = sc.num;
+              has |= bit;
+              bad &= ~bit;
+              i = j;
+            } else {
+              has &= ~bit;
+              bad |= bit;
+              i = sc.skipValue(i, 1);
+            }
+          }
+        } else if (kind === C.KIND_EVENT) {
+          i = this.eventType(i);
+        } else if (kind === C.KIND_SYMBOL) {
+          i = this.symbolField(i);
+          if (this.strOk) {
+            has |= C.K_S;
+            bad &= ~C.K_S;
+          } else {
+            has &= ~C.K_S;
+            bad |= C.K_S;
+          }
+        } else if (kind === C.KIND_BOOL) {
+          const j = sc.bool(i);
+          if (j >= 0) {
+            vals[info & 0xff] = sc.num;
+            has |= bit;
+            bad &= ~bit;
+            i = j;
+          } else {
+            has &= ~bit;
+            bad |= bit;
+            i = sc.skipValue(i, 1);
+          }
+        } else {
+          i = sc.skipValue(i, 1);
+        }
+      }
+      if (i < 0) return -1;
+
+      // ---- , or }
+      let c = i < end ? buf[i]! : -1;
+      if (c >= 0 && c <= Ch.Space) {
+        i = sc.ws(i);
+        c = i < end ? buf[i]! : -1;
+      }
+      if (c === Ch.Comma) {
+        i++;
+        if (i < end && buf[i]! <= Ch.Space) i = sc.ws(i);
+        continue;
+      }
+      if (c !== Ch.RBrace) return -1;
+      if (!this.inData || !top) this.setKeys(has, bad);
+      return i + 1;
+    }
+  }
+
+  private setKeys(has: number, bad: number): void {
+    this.has = has;
+    this.bad = bad;
+  }
+
+  /** A key that is not a plain one-letter key: sets `keyCode`; index after the closing quote, or -1. */
+  private longKey(i: number): number {
+    const sc = this.sc;
+    i = sc.string(i);
+    if (i < 0) return -1;
+    let kb = sc.buf;
+    let ks = sc.strStart;
+    let len = sc.strEnd - ks;
+    if (sc.strEscaped) {
+      kb = this.keyScratch;
+      ks = 0;
+      len = sc.unescapeAscii(sc.strStart, sc.strEnd, kb);
+    }
+    let code: number = C.KEY_OTHER;
+    if (len === 1) code = kb[ks]!;
+    else if (len === 2 && kb[ks] === 112 /* p */ && kb[ks + 1] === 117 /* u */) code = C.KEY_PU;
+    else if (len === 6 && bytesEqual(kb, ks, ks + 6, LIT_STREAM)) code = C.KEY_STREAM;
+    else if (len === 4 && bytesEqual(kb, ks, ks + 4, LIT_DATA)) code = C.KEY_DATA;
+    this.keyCode = code;
+    return i;
+  }
+
+  /** The envelope's stream name (used to tell partial depth from diff depth). */
+  private streamField(i: number): number {
+    const sc = this.sc;
+    this.streamLen = -1;
+    if (sc.buf[i] !== Ch.Quote) return sc.skipValue(i, 1);
+    i = sc.string(i);
+    if (i < 0) return -1;
+    if (sc.strEscaped) {
+      this.streamBuf = this.streamScratch;
+      this.streamStart = 0;
+      this.streamLen = sc.unescapeAscii(sc.strStart, sc.strEnd, this.streamScratch);
+    } else {
+      this.streamBuf = sc.buf;
+      this.streamStart = sc.strStart;
+      this.streamLen = sc.strEnd - sc.strStart;
+    }
+    return i;
+  }
+
+  /** `e`: sets `ev`; index after the value, or -1 if it is not valid JSON. */
+  private eventType(i: number): number {
+    const sc = this.sc;
+    const buf = sc.buf;
+    if (buf[i] !== Ch.Quote) {
+      this.ev = C.EV_OTHER;
+      return sc.skipValue(i, 1);
+    }
+    // fast path: one of ours, unescaped
+    const c1 = sc.at(i + 1);
+    const lit =
+      c1 === 98 ? LIT_BOOK_TICKER : c1 === 100 ? LIT_DEPTH_UPDATE : c1 === 97 ? LIT_AGG_TRADE : c1 === 116 ? LIT_TRADE : null;
+    if (lit !== null) {
+      const n = lit.length;
+      const q = i + 1 + n;
+      if (q < sc.end && buf[q] === Ch.Quote && bytesEqual(buf, i + 1, q, lit)) {
+        this.ev = c1 === 98 ? C.EV_BOOK_TICKER : c1 === 100 ? C.EV_DEPTH : c1 === 97 ? C.EV_AGG_TRADE : C.EV_TRADE;
+        return q + 1;
+      }
+    }
+    const j = sc.string(i);
+    if (j < 0) return -1;
+    let b = sc.buf;
+    let s = sc.strStart;
+    let e = sc.strEnd;
+    if (sc.strEscaped) {
+      b = this.keyScratch;
+      s = 0;
+      e = sc.unescapeAscii(sc.strStart, sc.strEnd, b);
+    }
+    let ev: number = C.EV_OTHER;
+    switch (e - s) {
+      case 10:
+        if (bytesEqual(b, s, e, LIT_BOOK_TICKER)) ev = C.EV_BOOK_TICKER;
+        break;
+      case 11:
+        if (bytesEqual(b, s, e, LIT_DEPTH_UPDATE)) ev = C.EV_DEPTH;
+        break;
+      case 8:
+        if (bytesEqual(b, s, e, LIT_AGG_TRADE)) ev = C.EV_AGG_TRADE;
+        break;
+      case 5:
+        if (bytesEqual(b, s, e, LIT_TRADE)) ev = C.EV_TRADE;
+        break;
+    }
+    this.ev = ev;
+    return j;
+  }
+
+  /** `s`: the symbol's bytes (strOk false if the value is not a string); index after it, or -1. */
+  private symbolField(i: number): number {
+    const sc = this.sc;
+    const buf = sc.buf;
+    const end = sc.end;
+    if (buf[i] !== Ch.Quote) {
+      this.strOk = false;
+      return sc.skipValue(i, 1);
+    }
+    // fast path: no escapes, no control bytes, no space or '!'
+    let q = i + 1;
+    let c = 0;
+    while (q < end && (c = buf[q]!) > Ch.Quote && c !== Ch.Backslash) q++;
+    if (q < end && c === Ch.Quote) {
+      this.symBuf = buf;
+      this.symStart = i + 1;
+      this.symEnd = q;
+      this.strOk = true;
+      return q + 1;
+    }
+    const j = sc.string(i);
+    if (j < 0) return -1;
+    if (sc.strEscaped) {
+      this.symBuf = this.symScratch;
+      this.symStart = 0;
+      this.symEnd = sc.unescapeAscii(sc.strStart, sc.strEnd, this.symScratch);
+    } else {
+      this.symBuf = sc.buf;
+      this.symStart = sc.strStart;
+      this.symEnd = sc.strEnd;
+    }
+    this.strOk = true;
+    return j;
+  }
+
+  /** `[[p,q],...]` at `i` into the bid or ask scratch (count in nBids / nAsks); index after it, or -1. */
+  private readLevels(i: number, isBid: boolean): number {
+    const sc = this.sc;
+    const buf = sc.buf;
+    const end = sc.end;
+    let arr = isBid ? this.bids : this.asks;
+    let n = 0;
+    i++;
+    if (i < end && buf[i]! <= Ch.Space) i = sc.ws(i);
+    if (i < end && buf[i] === Ch.RBracket) {
+      i++;
+    } else {
+      for (;;) {
+        if (2 * n + 2 > arr.length) {
+          const grown = new Float64Array(arr.length * 2);
+          grown.set(arr);
+          arr = grown;
+          if (isBid) this.bids = grown;
+          else this.asks = grown;
+        }
+        if (i >= end || buf[i] !== Ch.LBracket) return -1;
+        i++;
+        // price and qty: the inline fast path of ByteScanner.decimal for `"digits[.digits]"`, else the method
+        for (let x = 0; x < 2; x++) {
+          if (i < end && buf[i]! <= Ch.Space) i = sc.ws(i);
+          let ok = false;
+          if (i < end && buf[i] === Ch.Quote) {
+            let j = i + 1;
+            const d0 = j;
+            let m = 0;
+            let d = 0;
+            while (j < end && (d = (buf[j]! - Ch.Zero) >>> 0) <= 9) {
+              m = m * 10 + d;
+              j++;
+            }
+            let k = 0;
+            let dot = 0;
+            if (j < end && buf[j] === Ch.Dot) {
+              dot = 1;
+              const f0 = ++j;
+              while (j < end && (d = (buf[j]! - Ch.Zero) >>> 0) <= 9) {
+                m = m * 10 + d;
+                j++;
+              }
+              k = j - f0;
+            }
+            if (j < end && buf[j] === Ch.Quote && j - d0 > dot && m < C.TWO_53 && k <= 22) {
+              arr[2 * n + x] = m / POW10[k]!;
+              i = j + 1;
+              ok = true;
+            }
+          }
+          if (!ok) {
+            if ((i = sc.decimal(i)) < 0) return -1;
+            arr[2 * n + x] = sc.num;
+          }
+          if (i < end && buf[i]! <= Ch.Space) i = sc.ws(i);
+          if (x === 0) {
+            if (i >= end || buf[i] !== Ch.Comma) return -1;
+            i++;
+          }
+        }
+        while (i < end && buf[i] === Ch.Comma) {
+          // extra elements in a level: tolerated, skipped
+          if ((i = sc.skipValue(i + 1, 2)) < 0) return -1;
+          i = sc.ws(i);
+        }
+        if (i >= end || buf[i] !== Ch.RBracket) return -1;
+        i++;
+        n++;
+        if (i < end && buf[i]! <= Ch.Space) i = sc.ws(i);
+        if (i >= end) return -1;
+        const c = buf[i]!;
+        i++;
+        if (c === Ch.Comma) {
+          if (i < end && buf[i]! <= Ch.Space) i = sc.ws(i);
+          continue;
+        }
+        if (c !== Ch.RBracket) return -1;
+        break;
+      }
+    }
+    if (isBid) this.nBids = n;
+    else this.nAsks = n;
+    return i;
+  }
+
+  // ------------------------------------------------------------------ records
+
+  private opt(bit: number, v: number): number {
+    return (this.has & bit) !== 0 ? v : -1;
+  }
+
+  private writeBookTicker(recvTs: number, out: SlotWriter): number {
+    const sym = this.symbolId();
+    if (sym < 0) return this.unknown();
+    const base = out.claim();
+    if (base < 0) return this.full(sym, out);
+    const f64 = out.f64;
+    const i32 = out.i32;
+    const vals = this.vals;
+    i32[base * 2] = packHeader(RecordType.BookTicker, this.gap[sym] !== 0 ? RecordFlag.GapBefore : 0, 0);
+    i32[base * 2 + 1] = sym;
+    f64[base + W.RECV_TS] = recvTs;
+    f64[base + BT.UPDATE_ID] = this.opt(C.K_LU, vals[C.S_LU]!);
+    f64[base + BT.EVENT_TIME] = this.opt(C.K_E, vals[C.S_E]!);
+    f64[base + BT.TX_TIME] = this.opt(C.K_T, vals[C.S_T]!);
+    f64[base + BT.BID] = vals[C.S_B]!;
+    f64[base + BT.BID_QTY] = vals[C.S_BQ]!;
+    f64[base + BT.ASK] = vals[C.S_A]!;
+    f64[base + BT.ASK_QTY] = vals[C.S_AQ]!;
+    f64[base + W.PUB_TS] = this.now();
+    out.commit();
+    this.gap[sym] = 0;
+    this.records++;
+    return 1;
+  }
+
+  private writeTrade(type: number, recvTs: number, out: SlotWriter): number {
+    const sym = this.symbolId();
+    if (sym < 0) return this.unknown();
+    const base = out.claim();
+    if (base < 0) return this.full(sym, out);
+    const f64 = out.f64;
+    const i32 = out.i32;
+    const vals = this.vals;
+    i32[base * 2] = packHeader(type, this.gap[sym] !== 0 ? RecordFlag.GapBefore : 0, 0);
+    i32[base * 2 + 1] = sym;
+    f64[base + W.RECV_TS] = recvTs;
+    f64[base + AT.EVENT_TIME] = this.opt(C.K_E, vals[C.S_E]!);
+    f64[base + AT.TRADE_TIME] = this.opt(C.K_T, vals[C.S_T]!);
+    f64[base + AT.PRICE] = vals[C.S_P]!;
+    f64[base + AT.QTY] = vals[C.S_Q]!;
+    f64[base + AT.BUYER_MAKER] = vals[C.S_M]!;
+    if (type === RecordType.AggTrade) {
+      f64[base + AT.TRADE_ID] = this.opt(C.K_A, vals[C.S_A]!);
+      f64[base + AT.FIRST_ID] = this.opt(C.K_F, vals[C.S_F]!);
+      f64[base + AT.LAST_ID] = this.opt(C.K_L, vals[C.S_L]!);
+    } else {
+      const id = this.opt(C.K_TID, vals[C.S_TID]!);
+      f64[base + AT.TRADE_ID] = id;
+      f64[base + AT.FIRST_ID] = id;
+      f64[base + AT.LAST_ID] = id;
+    }
+    f64[base + W.PUB_TS] = this.now();
+    out.commit();
+    this.gap[sym] = 0;
+    this.records++;
+    return 1;
+  }
+
+  /** Partial depth (`<sym>@depth5|10|20[@...]`) by the envelope's stream name. */
+  private isSnapshotStream(): boolean {
+    if (this.streamLen < 0) return this.rawDepthIsSnapshot;
+    const buf = this.streamBuf;
+    const end = this.streamStart + this.streamLen;
+    let i = indexOfBytes(buf, this.streamStart, end, LIT_AT_DEPTH);
+    while (i >= 0) {
+      const d = i + 6;
+      let n = 0;
+      let j = d;
+      while (j < end && j < d + 3 && buf[j]! >= Ch.Zero && buf[j]! <= Ch.Nine) {
+        n = n * 10 + (buf[j]! - Ch.Zero);
+        j++;
+      }
+      if (j > d && (j === end || buf[j] === 64 /* @ */) && (n === 5 || n === 10 || n === 20)) return true;
+      i = indexOfBytes(buf, d, end, LIT_AT_DEPTH);
+    }
+    return false;
+  }
+
+  private writeDepth(recvTs: number, out: SlotWriter): number {
+    const sym = this.symbolId();
+    if (sym < 0) return this.unknown();
+    const nb = this.nBids;
+    const total = nb + this.nAsks;
+    const nRec = total === 0 ? 1 : Math.ceil(total / DEPTH_LEVELS_PER_RECORD);
+    if (nRec > this.bases.length) this.bases = new Int32Array(nRec * 2);
+    const bases = this.bases;
+    const bids = this.bids;
+    const asks = this.asks;
+    const f64 = out.f64;
+    const i32 = out.i32;
+    const vals = this.vals;
+    const snap = this.isSnapshotStream() ? RecordFlag.Snapshot : 0;
+    const firstFlags = snap | RecordFlag.First | (this.gap[sym] !== 0 ? RecordFlag.GapBefore : 0);
+    const uU = vals[C.S_UU]!;
+    const lu = vals[C.S_LU]!;
+    const pu = this.opt(C.K_PU, vals[C.S_PU]!);
+    const evTime = this.opt(C.K_E, vals[C.S_E]!);
+    const txTime = this.opt(C.K_T, vals[C.S_T]!);
+    let lv = 0;
+    for (let r = 0; r < nRec; r++) {
+      const base = out.claim();
+      if (base < 0) return this.full(sym, out);
+      bases[r] = base;
+      let n = total - lv;
+      if (n > DEPTH_LEVELS_PER_RECORD) n = DEPTH_LEVELS_PER_RECORD;
+      let mask = 0;
+      let w = base + DEPTH.LEVELS;
+      for (let j = 0; j < n; j++, lv++, w += 2) {
+        if (lv < nb) {
+          f64[w] = bids[2 * lv]!;
+          f64[w + 1] = bids[2 * lv + 1]!;
+        } else {
+          const x = 2 * (lv - nb);
+          f64[w] = asks[x]!;
+          f64[w + 1] = asks[x + 1]!;
+          mask |= 1 << j;
+        }
+      }
+      for (let j = n; j < DEPTH_LEVELS_PER_RECORD; j++, w += 2) {
+        f64[w] = 0;
+        f64[w + 1] = 0;
+      }
+      let flags = r === 0 ? firstFlags : snap;
+      if (r === nRec - 1) flags |= RecordFlag.Last;
+      i32[base * 2] = packHeader(RecordType.Depth, flags, depthCount(n, mask));
+      i32[base * 2 + 1] = sym;
+      f64[base + W.RECV_TS] = recvTs;
+      f64[base + DEPTH.FIRST_UPDATE_ID] = uU;
+      f64[base + DEPTH.FINAL_UPDATE_ID] = lu;
+      f64[base + DEPTH.PREV_UPDATE_ID] = pu;
+      f64[base + DEPTH.EVENT_TIME] = evTime;
+      f64[base + DEPTH.TX_TIME] = txTime;
+    }
+    const pub = this.now();
+    for (let r = 0; r < nRec; r++) f64[bases[r]! + W.PUB_TS] = pub;
+    out.commit();
+    this.gap[sym] = 0;
+    this.records += nRec;
+    return nRec;
+  }
+}
