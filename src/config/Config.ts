@@ -47,6 +47,11 @@ export interface EngineConfig {
   threads: {
     strategyWait: WaitStrategyKind;
     spinBudgetUs: number;
+    /**
+     * After publishing an order intent the strategy worker sleeps this long (0 = never), handing its core
+     * to the execution worker on boxes without a spare core.
+     */
+    yieldAfterIntentUs: number;
     /** young generation of the strategy worker (MB); large enough that steady state sees no scavenge */
     strategyYoungGenMb: number;
   };
@@ -157,6 +162,7 @@ const SCHEMA: Spec = {
       fields: {
         strategyWait: { t: 'enum', values: WAIT_STRATEGIES },
         spinBudgetUs: { t: 'int', min: 0, max: 1_000_000 },
+        yieldAfterIntentUs: { t: 'int', min: 0, max: 10_000 },
         strategyYoungGenMb: { t: 'int', min: 0, max: 1024 },
       },
     },
@@ -175,7 +181,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   risk: { maxOrderQty: 0.01, maxPosition: 0.01 },
   execution: { recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
   rings: { marketCapacity: 65536, intentCapacity: 1024, reportCapacity: 1024 },
-  threads: { strategyWait: 'spin-then-park', spinBudgetUs: 50, strategyYoungGenMb: 64 },
+  threads: { strategyWait: 'spin-then-park', spinBudgetUs: 50, yieldAfterIntentUs: 0, strategyYoungGenMb: 64 },
   stats: { intervalMs: 5000 },
   log: { level: 'info' },
 };

@@ -125,6 +125,28 @@ export class ByteScanner {
     return -1;
   }
 
+  /**
+   * From `i` (just after an opening quote): the index of the closing quote if every byte before it is a
+   * plain character (above '"' and not a backslash: no escapes, controls, space or '!'), else -1. A quick
+   * way over names and symbols; anything else goes through `string`.
+   */
+  plainStringEnd(i: number): number {
+    const buf = this.buf;
+    const end = this.end;
+    let c = 0;
+    let c2 = 0;
+    // two bytes per step
+    while (i + 1 < end && (c = buf[i]!) > Ch.Quote && c !== Ch.Backslash && (c2 = buf[i + 1]!) > Ch.Quote && c2 !== Ch.Backslash) {
+      i += 2;
+    }
+    if (i >= end) return -1;
+    c = buf[i]!;
+    if (c === Ch.Quote) return i;
+    if (c <= Ch.Quote || c === Ch.Backslash) return -1;
+    i++;
+    return i < end && buf[i] === Ch.Quote ? i : -1;
+  }
+
   /** Skips one JSON value of any type at `i` (leading whitespace allowed), validating its structure. */
   skipValue(i: number, depth: number): number {
     i = this.ws(i);

@@ -133,6 +133,7 @@ export class Engine {
       risk: cfg.risk,
       wait: cfg.threads.strategyWait,
       spinBudgetUs: cfg.threads.spinBudgetUs,
+      yieldAfterIntentUs: cfg.threads.yieldAfterIntentUs,
     };
     const feedInit: FeedInit = {
       ...common,

@@ -45,6 +45,8 @@ export interface StrategyInit extends Common {
   risk: { maxOrderQty: number; maxPosition: number };
   wait: WaitStrategyKind;
   spinBudgetUs: number;
+  /** sleep this long after publishing an intent (0 = never) */
+  yieldAfterIntentUs: number;
 }
 
 export interface ExecutionInit extends Common {

@@ -34,7 +34,7 @@ export class WaitStrategy {
   /** parks that ended by timeout rather than by a producer */
   parkTimeouts = 0;
   private idleSpins = 0;
-  private readonly spinLimit: number;
+  private spinLimit: number;
   private readonly parkTimeoutMs: number;
 
   constructor(kind: WaitStrategyKind, private readonly doorbell: Doorbell, opts: WaitStrategyOptions = {}) {
@@ -43,8 +43,20 @@ export class WaitStrategy {
     }
     this.kind = kind;
     this.parkTimeoutMs = opts.parkTimeoutMs ?? 100;
-    const budgetUs = opts.spinBudgetUs ?? 50;
-    this.spinLimit = kind === 'spin-then-park' ? Math.max(1, Math.round(budgetUs * spinsPerMicrosecond(doorbell))) : 0;
+    this.budgetUs = opts.spinBudgetUs ?? 50;
+    // spin-then-park: the iteration budget is calibrated on the consumer's own probe at the first idle call
+    this.spinLimit = kind === 'spin-then-park' ? -1 : 0;
+  }
+
+  private readonly budgetUs: number;
+  private readonly sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+  /**
+   * Gives the core away for about `us` microseconds (a timed futex wait nobody notifies). Used after
+   * handing work to another thread on a box with no spare core, so that thread can run at once.
+   */
+  sleep(us: number): void {
+    if (us > 0) Atomics.wait(this.sleeper, 0, 0, us / 1000);
   }
 
   /** The consumer found work: reset the spin budget. */
@@ -55,7 +67,10 @@ export class WaitStrategy {
   /** The consumer found nothing. Spins (returns at once) or parks until woken or timed out. */
   idle(probe: WorkProbe): void {
     if (this.kind === 'spin') return;
-    if (this.kind === 'spin-then-park' && ++this.idleSpins < this.spinLimit) return;
+    if (this.kind === 'spin-then-park') {
+      if (this.spinLimit < 0) this.spinLimit = calibrateSpins(probe, this.budgetUs);
+      if (++this.idleSpins < this.spinLimit) return;
+    }
     this.idleSpins = 0;
     const bell = this.doorbell;
     const seen = bell.seq();
@@ -68,17 +83,15 @@ export class WaitStrategy {
   }
 }
 
-/** One empty poll costs about one Atomics.load; calibrate how many fit in a microsecond on this box. */
-let calibrated = 0;
-function spinsPerMicrosecond(bell: Doorbell): number {
-  if (calibrated > 0) return calibrated;
-  const n = 200_000;
-  let x = 0;
+/** How many idle iterations (probe calls) fit in the spin budget, measured on the probe itself. */
+function calibrateSpins(probe: WorkProbe, budgetUs: number): number {
+  if (budgetUs <= 0) return 1;
+  const n = 20_000;
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) x += bell.seq();
+  for (let i = 0; i < n; i++) probe.hasWork();
   const us = (performance.now() - t0) * 1000;
-  calibrated = us > 0 ? Math.max(1, n / us) + (x & 0) : 100;
-  return calibrated;
+  const perUs = us > 0 ? n / us : 100;
+  return Math.max(1, Math.round(budgetUs * perUs));
 }
 
 /**

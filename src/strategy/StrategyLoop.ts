@@ -31,6 +31,7 @@ export class StrategyLoop implements WorkProbe {
   private readonly control: Int32Array;
   private stop = false;
   private readonly symIndex: number;
+  private readonly yieldUs: number;
 
   constructor(
     init: StrategyInit,
@@ -41,6 +42,7 @@ export class StrategyLoop implements WorkProbe {
   ) {
     this.control = new Int32Array(init.control);
     this.symIndex = Math.max(0, init.symbols.indexOf(init.strategy.params.symbol));
+    this.yieldUs = init.yieldAfterIntentUs;
     const risk = new PreTradeLimits(init.risk);
     this.runner = new StrategyRunner(createStrategy(init), init.instruments, ringB, risk, { now: nowNs }, { hopA: hists.get('hopA'), strategy: hists.get('strategy') });
     this.wait = new WaitStrategy(init.wait, ringA.doorbell, { spinBudgetUs: init.spinBudgetUs, parkTimeoutMs: 20 });
@@ -72,8 +74,11 @@ export class StrategyLoop implements WorkProbe {
       c.release(nC);
     }
     if (nA > 0) {
+      const before = r.counters.intents;
       for (let i = 0; i < nA; i++) r.onMarketRecord(a.f64, a.i32, a.readBase(i));
       a.release(nA);
+      // No spare core: step aside so the execution worker can send the order now, not after our slice.
+      if (this.yieldUs > 0 && r.counters.intents !== before) this.wait.sleep(this.yieldUs);
     }
     return nA + nC;
   }

@@ -130,72 +130,6 @@ KEY_INFO[115] = C.KIND_SYMBOL; // s
 
 const SYM_CACHE_MASK = 1023;
 
-/** Kinds of template steps. */
-const enum T {
-  Int = 1,
-  Dec = 2,
-  Sym = 3,
-  Bool = 4,
-  Levels = 5,
-  /** an optional key (skipped if present) */
-  Opt = 6,
-}
-
-/** Keys of each event in the order Binance writes them (after `e`): [key, second key letter or 0, kind, slot]. */
-function makeTemplate(steps: Array<[string, number, number]>): Uint8Array {
-  const out = new Uint8Array(steps.length * 4);
-  steps.forEach(([k, kind, slot], n) => {
-    out[n * 4] = k.charCodeAt(0);
-    out[n * 4 + 1] = k.length > 1 ? k.charCodeAt(1) : 0;
-    out[n * 4 + 2] = kind;
-    out[n * 4 + 3] = slot;
-  });
-  return out;
-}
-const TPL_BOOK_TICKER = makeTemplate([
-  ['u', T.Int, C.S_LU],
-  ['s', T.Sym, 0],
-  ['b', T.Dec, C.S_B],
-  ['B', T.Dec, C.S_BQ],
-  ['a', T.Dec, C.S_A],
-  ['A', T.Dec, C.S_AQ],
-  ['T', T.Int, C.S_T],
-  ['E', T.Int, C.S_E],
-]);
-const TPL_AGG_TRADE = makeTemplate([
-  ['E', T.Int, C.S_E],
-  ['a', T.Int, C.S_A],
-  ['s', T.Sym, 0],
-  ['p', T.Dec, C.S_P],
-  ['q', T.Dec, C.S_Q],
-  ['nq', T.Opt, 0],
-  ['f', T.Int, C.S_F],
-  ['l', T.Int, C.S_L],
-  ['T', T.Int, C.S_T],
-  ['m', T.Bool, C.S_M],
-  ['st', T.Opt, 0],
-]);
-const TPL_TRADE = makeTemplate([
-  ['E', T.Int, C.S_E],
-  ['T', T.Int, C.S_T],
-  ['s', T.Sym, 0],
-  ['t', T.Int, C.S_TID],
-  ['p', T.Dec, C.S_P],
-  ['q', T.Dec, C.S_Q],
-  ['X', T.Opt, 0],
-  ['m', T.Bool, C.S_M],
-]);
-const TPL_DEPTH = makeTemplate([
-  ['E', T.Int, C.S_E],
-  ['T', T.Int, C.S_T],
-  ['s', T.Sym, 0],
-  ['U', T.Int, C.S_UU],
-  ['u', T.Int, C.S_LU],
-  ['pu', T.Int, C.S_PU],
-  ['b', T.Levels, C.S_B],
-  ['a', T.Levels, C.S_A],
-]);
-
 /**
  * Decodes Binance USD-M market-data WebSocket text frames straight from their bytes into ring-A records.
  *
@@ -397,11 +331,9 @@ export class BinanceMarketDecoder {
     ) {
       return -2;
     }
-    let j = i + 11;
-    const s = j;
-    let c = 0;
-    while (j < end && (c = buf[j]!) > Ch.Quote && c !== Ch.Backslash) j++;
-    if (j >= end || c !== Ch.Quote) return -2;
+    const s = i + 11;
+    let j = sc.plainStringEnd(s);
+    if (j < 0) return -2;
     const len = j - s;
     j++;
     // ,"data":{
@@ -440,7 +372,6 @@ export class BinanceMarketDecoder {
     const sc = this.sc;
     const buf = sc.buf;
     const end = sc.end;
-    const vals = this.vals;
     // {"e":"
     if (
       i + 8 >= end ||
@@ -455,27 +386,22 @@ export class BinanceMarketDecoder {
     }
     const c1 = buf[i + 6]!;
     let lit: Uint8Array;
-    let tpl: Uint8Array;
     let ev: number;
     let has: number;
     if (c1 === 98) {
       lit = LIT_BOOK_TICKER;
-      tpl = TPL_BOOK_TICKER;
       ev = C.EV_BOOK_TICKER;
       has = C.USED_BOOK_TICKER;
     } else if (c1 === 100) {
       lit = LIT_DEPTH_UPDATE;
-      tpl = TPL_DEPTH;
       ev = C.EV_DEPTH;
       has = C.USED_DEPTH_TPL;
     } else if (c1 === 97) {
       lit = LIT_AGG_TRADE;
-      tpl = TPL_AGG_TRADE;
       ev = C.EV_AGG_TRADE;
       has = C.USED_AGG_TRADE;
     } else if (c1 === 116) {
       lit = LIT_TRADE;
-      tpl = TPL_TRADE;
       ev = C.EV_TRADE;
       has = C.USED_TRADE;
     } else {
@@ -484,155 +410,225 @@ export class BinanceMarketDecoder {
     let j = i + 6 + lit.length;
     if (j >= end || buf[j] !== Ch.Quote || !bytesEqual(buf, i + 6, j, lit)) return -2;
     j++;
-    const n = tpl.length;
-    for (let t = 0; t < n; t += 4) {
-      const kind = tpl[t + 2]!;
-      // ,"k": or ,"kk":
-      let v = j + 3;
-      if (v + 3 >= end || buf[j] !== Ch.Comma || buf[j + 1] !== Ch.Quote || buf[j + 2] !== tpl[t]) {
-        if (kind === T.Opt) continue;
-        return -2;
-      }
-      const k2 = tpl[t + 1]!;
-      if (k2 !== 0) {
-        if (buf[v] !== k2) {
-          if (kind === T.Opt) continue;
-          return -2;
-        }
-        v++;
-      }
-      if (buf[v] !== Ch.Quote || buf[v + 1] !== Ch.Colon) {
-        if (kind === T.Opt) continue;
-        return -2;
-      }
-      v += 2;
-      const slot = tpl[t + 3]!;
-      let m = 0;
-      let d = 0;
-      switch (kind) {
-        case T.Int: {
-          const d0 = v;
-          // two digits per step (half the loop overhead; m stays exact below 2^53 as with one)
-          while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-            const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
-            if (d2 > 9) {
-              m = m * 10 + d;
-              v++;
-              break;
-            }
-            m = m * 100 + (d * 10 + d2);
-            v += 2;
-          }
-          if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-            m = m * 10 + d;
-            v++;
-          }
-          if (v === d0 || m >= C.TWO_53) return -2;
-          vals[slot] = m;
-          j = v; // a following '.' or 'e' fails the next key check
-          break;
-        }
-        case T.Dec: {
-          if (v >= end || buf[v] !== Ch.Quote) return -2;
-          const d0 = ++v;
-          while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-            const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
-            if (d2 > 9) {
-              m = m * 10 + d;
-              v++;
-              break;
-            }
-            m = m * 100 + (d * 10 + d2);
-            v += 2;
-          }
-          if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-            m = m * 10 + d;
-            v++;
-          }
-          let k = 0;
-          let dot = 0;
-          if (v < end && buf[v] === Ch.Dot) {
-            dot = 1;
-            const f0 = ++v;
-            while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-              const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
-              if (d2 > 9) {
-                m = m * 10 + d;
-                v++;
-                break;
-              }
-              m = m * 100 + (d * 10 + d2);
-              v += 2;
-            }
-            if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-              m = m * 10 + d;
-              v++;
-            }
-            k = v - f0;
-          }
-          if (v >= end || buf[v] !== Ch.Quote || v - d0 <= dot || m >= C.TWO_53 || k > 22) return -2;
-          vals[slot] = m / POW10[k]!;
-          j = v + 1;
-          break;
-        }
-        case T.Sym: {
-          if (v >= end || buf[v] !== Ch.Quote) return -2;
-          const s0 = ++v;
-          let c = 0;
-          while (v < end && (c = buf[v]!) > Ch.Quote && c !== Ch.Backslash) v++;
-          if (v >= end || c !== Ch.Quote) return -2;
-          this.symBuf = buf;
-          this.symStart = s0;
-          this.symEnd = v;
-          j = v + 1;
-          break;
-        }
-        case T.Bool:
-          if (v + 4 < end && buf[v] === 116 && buf[v + 1] === 114 && buf[v + 2] === 117 && buf[v + 3] === 101) {
-            vals[slot] = 1;
-            j = v + 4;
-          } else if (
-            v + 5 < end &&
-            buf[v] === 102 &&
-            buf[v + 1] === 97 &&
-            buf[v + 2] === 108 &&
-            buf[v + 3] === 115 &&
-            buf[v + 4] === 101
-          ) {
-            vals[slot] = 0;
-            j = v + 5;
-          } else {
-            return -2;
-          }
-          break;
-        case T.Levels:
-          if (v >= end || buf[v] !== Ch.LBracket) return -2;
-          j = this.readLevels(v, slot === C.S_B);
-          if (j < 0) return -2;
-          break;
-        default: {
-          // T.Opt: a known extra key, skipped (a plain string or int inline, anything else in general)
-          const v0 = v;
-          let c = v < end ? buf[v]! : 0;
-          if (c === Ch.Quote) {
-            v++;
-            while (v < end && (c = buf[v]!) > Ch.Quote && c !== Ch.Backslash) v++;
-            j = v < end && c === Ch.Quote ? v + 1 : sc.skipValue(v0, 1);
-          } else if (c >= Ch.Zero && c <= Ch.Nine) {
-            while (v < end && (c = buf[v]!) >= Ch.Zero && c <= Ch.Nine) v++;
-            j = v;
-          } else {
-            j = sc.skipValue(v, 1);
-          }
-          if (j < 0) return -2;
-        }
-      }
+    switch (ev) {
+      case C.EV_BOOK_TICKER:
+        j = this.tInt(j, 117, C.S_LU);
+        j = this.tSym(j);
+        j = this.tDec(j, 98, C.S_B);
+        j = this.tDec(j, 66, C.S_BQ);
+        j = this.tDec(j, 97, C.S_A);
+        j = this.tDec(j, 65, C.S_AQ);
+        j = this.tInt(j, 84, C.S_T);
+        j = this.tInt(j, 69, C.S_E);
+        break;
+      case C.EV_AGG_TRADE:
+        j = this.tInt(j, 69, C.S_E);
+        j = this.tInt(j, 97, C.S_A);
+        j = this.tSym(j);
+        j = this.tDec(j, 112, C.S_P);
+        j = this.tDec(j, 113, C.S_Q);
+        j = this.tOpt(j, 110, 113); // nq
+        j = this.tInt(j, 102, C.S_F);
+        j = this.tInt(j, 108, C.S_L);
+        j = this.tInt(j, 84, C.S_T);
+        j = this.tBool(j, 109, C.S_M);
+        j = this.tOpt(j, 115, 116); // st
+        break;
+      case C.EV_TRADE:
+        j = this.tInt(j, 69, C.S_E);
+        j = this.tInt(j, 84, C.S_T);
+        j = this.tSym(j);
+        j = this.tInt(j, 116, C.S_TID);
+        j = this.tDec(j, 112, C.S_P);
+        j = this.tDec(j, 113, C.S_Q);
+        j = this.tOpt(j, 88, 0); // X
+        j = this.tBool(j, 109, C.S_M);
+        break;
+      default:
+        j = this.tInt(j, 69, C.S_E);
+        j = this.tInt(j, 84, C.S_T);
+        j = this.tSym(j);
+        j = this.tInt(j, 85, C.S_UU);
+        j = this.tInt(j, 117, C.S_LU);
+        j = this.tOpt2Int(j, 112, 117, C.S_PU); // pu
+        j = this.tLevels(j, 98, true);
+        j = this.tLevels(j, 97, false);
     }
+    if (j < 0) return -2;
     if (j >= end || buf[j] !== Ch.RBrace) return -2;
     this.ev = ev;
     this.has = has;
     this.bad = 0;
     return j + 1;
+  }
+
+  // Template steps: each takes the index of the `,` before its key (or -1 from an earlier failed step,
+  // passed through) and returns the index after its value, or -1 if the bytes differ from the template.
+
+  /** `,"k":` at j (one-letter key k): the index of its value, or -1. */
+  private tKey(j: number, k: number): number {
+    const buf = this.sc.buf;
+    if (j < 0 || j + 5 >= this.sc.end) return -1;
+    return buf[j] === Ch.Comma && buf[j + 1] === Ch.Quote && buf[j + 2] === k && buf[j + 3] === Ch.Quote && buf[j + 4] === Ch.Colon
+      ? j + 5
+      : -1;
+  }
+
+  /** A bare non-negative int below 2^53 at v into vals[slot]. */
+  private tIntValue(v: number, slot: number): number {
+    if (v < 0) return -1;
+    const buf = this.sc.buf;
+    const end = this.sc.end;
+    const d0 = v;
+    let m = 0;
+    let d = 0;
+    // two digits per step (half the loop overhead; m stays exact below 2^53 as with one)
+    while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+      const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
+      if (d2 > 9) {
+        m = m * 10 + d;
+        v++;
+        break;
+      }
+      m = m * 100 + (d * 10 + d2);
+      v += 2;
+    }
+    if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+      m = m * 10 + d;
+      v++;
+    }
+    if (v === d0 || m >= C.TWO_53) return -1;
+    this.vals[slot] = m;
+    return v; // a following '.' or 'e' fails the next step
+  }
+
+  private tInt(j: number, k: number, slot: number): number {
+    return this.tIntValue(this.tKey(j, k), slot);
+  }
+
+  /** `,"k":"digits[.digits]"` into vals[slot] (same exactness rule as ByteScanner.decimal). */
+  private tDec(j: number, k: number, slot: number): number {
+    let v = this.tKey(j, k);
+    const buf = this.sc.buf;
+    const end = this.sc.end;
+    if (v < 0 || v >= end || buf[v] !== Ch.Quote) return -1;
+    const d0 = ++v;
+    let m = 0;
+    let d = 0;
+    while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+      const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
+      if (d2 > 9) {
+        m = m * 10 + d;
+        v++;
+        break;
+      }
+      m = m * 100 + (d * 10 + d2);
+      v += 2;
+    }
+    if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+      m = m * 10 + d;
+      v++;
+    }
+    let k10 = 0;
+    let dot = 0;
+    if (v < end && buf[v] === Ch.Dot) {
+      dot = 1;
+      const f0 = ++v;
+      while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+        const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
+        if (d2 > 9) {
+          m = m * 10 + d;
+          v++;
+          break;
+        }
+        m = m * 100 + (d * 10 + d2);
+        v += 2;
+      }
+      if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+        m = m * 10 + d;
+        v++;
+      }
+      k10 = v - f0;
+    }
+    if (v >= end || buf[v] !== Ch.Quote || v - d0 <= dot || m >= C.TWO_53 || k10 > 22) return -1;
+    this.vals[slot] = m / POW10[k10]!;
+    return v + 1;
+  }
+
+  /** `,"s":"<plain symbol>"` */
+  private tSym(j: number): number {
+    const v = this.tKey(j, 115);
+    const sc = this.sc;
+    if (v < 0 || v >= sc.end || sc.buf[v] !== Ch.Quote) return -1;
+    const q = sc.plainStringEnd(v + 1);
+    if (q < 0) return -1;
+    this.symBuf = sc.buf;
+    this.symStart = v + 1;
+    this.symEnd = q;
+    return q + 1;
+  }
+
+  /** `,"k":true|false` into vals[slot] as 1 / 0. */
+  private tBool(j: number, k: number, slot: number): number {
+    const v = this.tKey(j, k);
+    const buf = this.sc.buf;
+    const end = this.sc.end;
+    if (v < 0) return -1;
+    if (v + 4 < end && buf[v] === 116 && buf[v + 1] === 114 && buf[v + 2] === 117 && buf[v + 3] === 101) {
+      this.vals[slot] = 1;
+      return v + 4;
+    }
+    if (v + 5 < end && buf[v] === 102 && buf[v + 1] === 97 && buf[v + 2] === 108 && buf[v + 3] === 115 && buf[v + 4] === 101) {
+      this.vals[slot] = 0;
+      return v + 5;
+    }
+    return -1;
+  }
+
+  /** `,"kk":` at j (two-letter key): the index of its value, or -1. */
+  private tKey2(j: number, k1: number, k2: number): number {
+    const buf = this.sc.buf;
+    if (j < 0 || j + 6 >= this.sc.end) return -1;
+    return buf[j] === Ch.Comma &&
+      buf[j + 1] === Ch.Quote &&
+      buf[j + 2] === k1 &&
+      buf[j + 3] === k2 &&
+      buf[j + 4] === Ch.Quote &&
+      buf[j + 5] === Ch.Colon
+      ? j + 6
+      : -1;
+  }
+
+  private tOpt2Int(j: number, k1: number, k2: number, slot: number): number {
+    return this.tIntValue(this.tKey2(j, k1, k2), slot);
+  }
+
+  /** An optional key (k2 = 0: one letter): its value skipped if the key is there, else j unchanged. */
+  private tOpt(j: number, k1: number, k2: number): number {
+    if (j < 0) return -1;
+    const v = k2 === 0 ? this.tKey(j, k1) : this.tKey2(j, k1, k2);
+    if (v < 0) return j;
+    const sc = this.sc;
+    const buf = sc.buf;
+    const end = sc.end;
+    let c = v < end ? buf[v]! : 0;
+    if (c === Ch.Quote) {
+      const q = sc.plainStringEnd(v + 1);
+      return q >= 0 ? q + 1 : sc.skipValue(v, 1);
+    }
+    if (c >= Ch.Zero && c <= Ch.Nine) {
+      let w = v;
+      while (w < end && (c = buf[w]!) >= Ch.Zero && c <= Ch.Nine) w++;
+      return w;
+    }
+    return sc.skipValue(v, 1);
+  }
+
+  /** `,"b":[...]` / `,"a":[...]` */
+  private tLevels(j: number, k: number, isBid: boolean): number {
+    const v = this.tKey(j, k);
+    if (v < 0 || v >= this.sc.end || this.sc.buf[v] !== Ch.LBracket) return -1;
+    return this.readLevels(v, isBid);
   }
 
   /**
@@ -945,16 +941,13 @@ export class BinanceMarketDecoder {
   private symbolField(i: number): number {
     const sc = this.sc;
     const buf = sc.buf;
-    const end = sc.end;
     if (buf[i] !== Ch.Quote) {
       this.strOk = false;
       return sc.skipValue(i, 1);
     }
     // fast path: no escapes, no control bytes, no space or '!'
-    let q = i + 1;
-    let c = 0;
-    while (q < end && (c = buf[q]!) > Ch.Quote && c !== Ch.Backslash) q++;
-    if (q < end && c === Ch.Quote) {
+    const q = sc.plainStringEnd(i + 1);
+    if (q >= 0) {
       this.symBuf = buf;
       this.symStart = i + 1;
       this.symEnd = q;
