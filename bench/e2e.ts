@@ -25,6 +25,8 @@ export interface EngineE2e {
   acks: number;
   rejects: number;
   minorGcsStrategyWorker: number;
+  /** strategy worker heap growth over the measured window (bytes/s; meaningful when no GC ran in it) */
+  heapGrowthBytesPerSecStrategyWorker: number;
   stages: Record<StageName, StageSummary>;
 }
 
@@ -39,12 +41,23 @@ export interface BaselineE2e {
 const SYMBOL = 'BTCUSDT';
 const QTY = 0.01;
 
-export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Promise<{ engine: EngineE2e; baseline: BaselineE2e }> {
+export interface E2eResult {
+  /** the engine as configured by default: orders over undici */
+  engine: EngineE2e;
+  /** the same engine with the hand-written HttpConnection order transport */
+  engineHttp: EngineE2e;
+  baseline: BaselineE2e;
+}
+
+export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Promise<E2eResult> {
   const venue = new VenueProcess({ rate: o.rate, seed: 7, port: 0, symbols: [SYMBOL] });
   const ep = await venue.start();
   try {
-    progress(`venue at ${ep.rest} pacing ${o.rate} ticks/s; engine: ${o.warmupS}s warm-up + ${o.durationS}s measured`);
-    const engine = await runEngine(o, { restUrl: ep.rest, wsUrl: ep.ws, apiKey: ep.apiKey, apiSecret: ep.apiSecret });
+    const endpoints = { restUrl: ep.rest, wsUrl: ep.ws, apiKey: ep.apiKey, apiSecret: ep.apiSecret };
+    progress(`venue at ${ep.rest} pacing ${o.rate} ticks/s; engine (undici): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
+    const engine = await runEngine(o, endpoints, 'undici');
+    progress(`engine (HttpConnection): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
+    const engineHttp = await runEngine(o, endpoints, 'http');
     progress(`baseline: ${o.warmupS}s warm-up + ${o.durationS}s measured`);
     const b = await runBaseline({
       wsUrl: ep.ws,
@@ -60,6 +73,7 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
     });
     return {
       engine,
+      engineHttp,
       baseline: { ticksPerSec: b.ticksPerSec, orders: b.orders, acks: b.acks, rejects: b.rejects, stages: { tickToOrder: b.stages.tickToOrder, venueRtt: b.stages.venueRtt } },
     };
   } finally {
@@ -67,13 +81,14 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
   }
 }
 
-async function runEngine(o: E2eOptions, ep: { restUrl: string; wsUrl: string; apiKey: string; apiSecret: string }): Promise<EngineE2e> {
+async function runEngine(o: E2eOptions, ep: { restUrl: string; wsUrl: string; apiKey: string; apiSecret: string }, transport: 'undici' | 'http'): Promise<EngineE2e> {
   const cfg = validateConfig({
     ...DEFAULT_CONFIG,
     symbols: [SYMBOL],
     feed: { ...DEFAULT_CONFIG.feed, streams: ['bookTicker', 'aggTrade'] },
     strategy: { name: 'ping-pong', params: { symbol: SYMBOL, quantity: QTY, cooldownMs: 0, triggerPrice: 0, everyNTicks: o.orderEvery } },
     risk: { maxOrderQty: 1, maxPosition: 1 },
+    execution: { ...DEFAULT_CONFIG.execution, transport },
     threads: { ...DEFAULT_CONFIG.threads, strategyWait: o.wait },
     stats: { intervalMs: 3_600_000 },
     log: { level: 'warn' },
@@ -83,7 +98,9 @@ async function runEngine(o: E2eOptions, ep: { restUrl: string; wsUrl: string; ap
   try {
     await sleep(o.warmupS * 1000);
     await engine.resetMeasurements();
-    const before = engine.report().counters;
+    const beforeReport = engine.report();
+    const before = beforeReport.counters;
+    const heapBefore = beforeReport.workers.strategy.heapUsed ?? 0;
     await sleep(o.durationS * 1000);
     await engine.flushStats();
     const r = engine.report();
@@ -94,6 +111,7 @@ async function runEngine(o: E2eOptions, ep: { restUrl: string; wsUrl: string; ap
       acks: r.counters.acks - before.acks,
       rejects: r.counters.rejects - before.rejects,
       minorGcsStrategyWorker: r.gc.strategy.minor,
+      heapGrowthBytesPerSecStrategyWorker: ((r.workers.strategy.heapUsed ?? 0) - heapBefore) / secs,
       stages: r.stages,
     };
   } finally {

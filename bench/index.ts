@@ -99,14 +99,19 @@ function row(name: string, s: StageSummary | undefined): string {
 
 function printE2e(r: Awaited<ReturnType<typeof runE2e>>): void {
   const head = `${'stage (us)'.padEnd(22)} ${'count'.padStart(8)} ${'p50'.padStart(9)} ${'p90'.padStart(9)} ${'p99'.padStart(9)} ${'p99.9'.padStart(9)} ${'max'.padStart(9)}`;
-  const lines = ['', `end-to-end: engine ${r.engine.ticksPerSec.toFixed(0)} ticks/s, ${r.engine.orders} orders, ${r.engine.acks} acks, ${r.engine.rejects} rejects, strategy-worker minor GCs ${r.engine.minorGcsStrategyWorker}`, head];
-  for (const s of STAGES) lines.push(row(`engine ${s}`, r.engine.stages[s]));
+  const lines = [''];
+  for (const [label, e] of [['engine', r.engine], ['engineHttp', r.engineHttp]] as const) {
+    lines.push(`${label}: ${e.ticksPerSec.toFixed(0)} ticks/s, ${e.orders} orders, ${e.acks} acks, ${e.rejects} rejects, strategy-worker minor GCs ${e.minorGcsStrategyWorker}, heap growth ${(e.heapGrowthBytesPerSecStrategyWorker / 1024).toFixed(1)} KiB/s`, head);
+    for (const s of STAGES) lines.push(row(`${label} ${s}`, e.stages[s]));
+    lines.push('');
+  }
   lines.push(`baseline: ${r.baseline.ticksPerSec.toFixed(0)} ticks/s, ${r.baseline.orders} orders, ${r.baseline.acks} acks, ${r.baseline.rejects} rejects`);
   lines.push(row('baseline tickToOrder', r.baseline.stages.tickToOrder));
   lines.push(row('baseline venueRtt', r.baseline.stages.venueRtt));
   const ratio = (a: number, b: number): string => (a > 0 ? `${(b / a).toFixed(2)}x` : 'n/a');
-  const e = r.engine.stages.tickToOrder;
   const b = r.baseline.stages.tickToOrder;
-  lines.push('', `tick-to-order baseline/engine: p50 ${ratio(e.p50, b.p50)}, p99 ${ratio(e.p99, b.p99)}, p99.9 ${ratio(e.p999, b.p999)}`);
+  for (const [label, e] of [['engine', r.engine.stages.tickToOrder], ['engineHttp', r.engineHttp.stages.tickToOrder]] as const) {
+    lines.push(`tick-to-order baseline/${label}: p50 ${ratio(e.p50, b.p50)}, p99 ${ratio(e.p99, b.p99)}, p99.9 ${ratio(e.p999, b.p999)}`);
+  }
   process.stdout.write(lines.join('\n') + '\n');
 }

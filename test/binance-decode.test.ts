@@ -158,12 +158,15 @@ function diffDecode(
   text: string,
   label: string,
   recvTs = 12345.5,
+  tail = '',
 ): string[] {
   const exp = expectedFor(text, h.reg, h.dec.rawDepthIsSnapshot);
-  const bytes = Buffer.from(text, 'utf8');
+  // `tail`: bytes after the frame's end in the same buffer, which the decoder must not read
+  const bytes = Buffer.from(text + tail, 'utf8');
+  const end = bytes.length - Buffer.byteLength(tail);
   w.reset();
   const reads0 = h.clock.reads;
-  const n = h.dec.decode(bytes, 0, bytes.length, recvTs, w);
+  const n = h.dec.decode(bytes, 0, end, recvTs, w);
   const problems: string[] = [];
   if (exp === 'ignored') {
     if (n !== DecodeStatus.Ignored) problems.push(`${label}: expected Ignored, got ${n}`);
@@ -254,9 +257,10 @@ describe('BinanceMarketDecoder: own frames', () => {
     const problems: string[] = [];
     for (const [label, f] of Object.entries({ BT_RAW, BT_ENV, AGG_RAW, AGG_ENV, TRADE_RAW, TRADE_ENV, DEPTH_RAW, DEPTH_ENV })) {
       problems.push(...diffDecode(h, w, f, label));
+      problems.push(...diffDecode(h, w, f + '\r\n', `${label} general`)); // not ending in '}': general scanner
     }
     expect(problems).toEqual([]);
-    expect(h.dec.records).toBe(2 + 2 + 2 + 2 * 2);
+    expect(h.dec.records).toBe(2 * (2 + 2 + 2 + 2 * 2));
     expect(h.dec.slowPathNumbers).toBe(0);
   });
 
@@ -368,11 +372,22 @@ describe('BinanceMarketDecoder: own frames', () => {
       '{"a":-}',
       '{"a":1.}',
       '{"a":[1,]}',
+      `{"e":"x","deep":${'['.repeat(5000)}${']'.repeat(5000)}}`, // beyond the nesting limit: refused, no stack overflow
       BT_RAW.replace('"A":"9.533",', ''), // required field missing
       BT_RAW.replace('"s":"BTCUSDT",', ''),
       BT_RAW.replace('"84158.30"', '"84158.3x"'),
       BT_RAW.replace('"84158.30"', '"1.2.3"'),
       BT_RAW.replace('"84158.30"', '""'),
+      BT_RAW.replace('"84158.30"', '"."'),
+      BT_RAW.replace('"84158.30"', '"-"'),
+      BT_RAW.replace('"84158.30"', '"+1"'),
+      BT_RAW.replace('"84158.30"', '"1e"'),
+      BT_RAW.replace('"84158.30"', '" 1"'),
+      BT_RAW.replace('"84158.30"', 'null'),
+      BT_RAW.replace('"84158.30"', '1.'),
+      AGG_RAW.replace('"a":3404749954', '"a":-'),
+      AGG_RAW.replace('"a":3404749954', '"a":34047x'),
+      AGG_RAW.replace('"T":1786171884471', '"T":17861718844710000000'),
       BT_RAW.replace('"84158.30"', '["84158.30"]'),
       BT_RAW.replace('"u":7081766043288', '"u":7081766043288.5'),
       BT_RAW.replace('"u":7081766043288', '"u":"x"'),
@@ -424,6 +439,7 @@ describe('BinanceMarketDecoder: own frames', () => {
       BT_RAW.slice(0, -1) + ',"\\u0065":"markPriceUpdate"}',
       '{"e":1,"s":"BTCUSDT","b":"1"}',
       '{"stream":"x","data":{}}',
+      `{"e":"x","deep":${'['.repeat(200)}${']'.repeat(200)}}`,
     ];
     for (const f of frames) expect(decodeText(h.dec, w, f), f).toBe(DecodeStatus.Ignored);
     expect(w.count).toBe(0);
@@ -443,6 +459,22 @@ describe('BinanceMarketDecoder: own frames', () => {
     expect(problems).toEqual([]);
     expect(h.dec.unknownSymbol).toBe(0);
     expect(decodeText(h.dec, w, DEPTH_RAW.replace('"SUSHIUSDT"', '"SUSHI\\u00dcSDT"'))).toBe(DecodeStatus.UnknownSymbol);
+  });
+
+  it('reads the numeric forms JSON.parse + parseFloat accept, on both paths', () => {
+    const h = makeDecoder();
+    const w = new ArraySlotWriter(MARKET_SLOT_BYTES, 8);
+    const problems: string[] = [];
+    for (const p of ['-1.5', '0', '-0', '5.', '.5', '000123.4500', '1', '2366.550000000000000000']) {
+      const f = BT_RAW.replace('"84158.30"', `"${p}"`);
+      problems.push(...diffDecode(h, w, f, p), ...diffDecode(h, w, f + ' ', `${p} general`));
+    }
+    for (const p of ['84158.30', '-2.5', '1E2']) {
+      // a bare JSON number where Binance sends a string
+      const f = BT_RAW.replace('"84158.30"', p);
+      problems.push(...diffDecode(h, w, f, p), ...diffDecode(h, w, f + ' ', `${p} general`));
+    }
+    expect(problems).toEqual([]);
   });
 
   it('accepts ints quoted as strings and optional fields missing (written as -1)', () => {
@@ -653,7 +685,11 @@ describe.skipIf(!HAVE_SHARED_FIXTURES)('BinanceMarketDecoder vs JSON.parse on re
         frames++;
         const exp = expectedFor(line, h.reg);
         if (exp === 'ignored') problems.push(`${file}:${i + 1} is not a market event`);
+        // as sent (the fast paths), with digits after the end in the buffer, and with a trailing space
+        // (which sends the frame through the general scanner)
         problems.push(...diffDecode(h, w, line, `${file}:${i + 1}`, i + 0.25));
+        problems.push(...diffDecode(h, w, line, `${file}:${i + 1} tail`, i + 0.25, '12345"}'));
+        problems.push(...diffDecode(h, w, line + ' ', `${file}:${i + 1} general`, i + 0.25));
       });
     }
     expect(problems).toEqual([]);
@@ -679,12 +715,13 @@ describe.skipIf(!HAVE_SHARED_FIXTURES)('BinanceMarketDecoder vs JSON.parse on re
         const e = String((isObj(m.data) ? m.data : m).e);
         kinds.set(e, (kinds.get(e) ?? 0) + 1);
         problems.push(...diffDecode(h, w, msg, `${rec}:${i + 1}`, Number(parsed.ts)));
+        problems.push(...diffDecode(h, w, msg + '\n', `${rec}:${i + 1} general`, Number(parsed.ts)));
       });
       expect(problems).toEqual([]);
       expect(ws).toBeGreaterThan(1000);
       expect(h.dec.malformed).toBe(0);
       expect(h.dec.unknownSymbol).toBe(0);
-      expect(h.dec.ignored).toBe(kinds.get('kline') ?? 0);
+      expect(h.dec.ignored).toBe(2 * (kinds.get('kline') ?? 0));
       expect(h.dec.slowPathNumbers).toBe(0);
     });
   }

@@ -22,6 +22,7 @@ const ringC = SpscRing.attach(init.ringC);
 let offsetMs = init.timeOffsetMs;
 const gateway = new OrderGateway(ringB, ringC, new BinanceOrderEncoder(init.instruments, init.apiSecret, init.clientIdPrefix, init.recvWindow), {
   restUrl: init.restUrl,
+  transport: init.transport,
   apiKey: init.apiKey,
   requestTimeoutMs: init.requestTimeoutMs,
   now: nowNs,

@@ -2,6 +2,7 @@
 // its own thread with the configured wait strategy; yields to its event loop only between slices
 // (stats, GC accounting, control messages).
 import { parentPort, workerData } from 'node:worker_threads';
+import { getHeapStatistics } from 'node:v8';
 import { setClockEpoch } from '../src/util/clock.js';
 import { SpscRing } from '../src/ring/SpscRing.js';
 import { StageHistograms, initHistograms } from '../src/metrics/StageHistograms.js';
@@ -23,8 +24,9 @@ port.on('message', (m: MainMessage) => {
   // stop arrives through the shared control word too; this covers a stop sent before the loop started
   else if (m.type === 'stop') loop.requestStop();
 });
+// Heap in use, read at each stats post: between collections its growth is what the loop allocated.
 const sendStats = (final: boolean): void =>
-  post({ type: 'stats', worker: 'strategy', final, hist: hists.snapshot(), counters: loop.counters(), gc: gc.take() });
+  post({ type: 'stats', worker: 'strategy', final, hist: hists.snapshot(), counters: { ...loop.counters(), heapUsed: getHeapStatistics().used_heap_size }, gc: gc.take() });
 post({ type: 'ready', worker: 'strategy' });
 let lastStats = performance.now();
 while (!loop.stopped()) {

@@ -42,7 +42,13 @@ export interface EngineConfig {
   };
   strategy: { name: 'ping-pong'; params: PingPongParams };
   risk: { maxOrderQty: number; maxPosition: number };
-  execution: { recvWindow: number; requestTimeoutMs: number; keepAliveMs: number };
+  execution: {
+    /** undici Client, or the hand-written HttpConnection (one synchronous write per order) */
+    transport: 'undici' | 'http';
+    recvWindow: number;
+    requestTimeoutMs: number;
+    keepAliveMs: number;
+  };
   rings: { marketCapacity: number; intentCapacity: number; reportCapacity: number };
   threads: {
     strategyWait: WaitStrategyKind;
@@ -144,6 +150,7 @@ const SCHEMA: Spec = {
     execution: {
       t: 'obj',
       fields: {
+        transport: { t: 'enum', values: ['undici', 'http'] },
         recvWindow: { t: 'int', min: 1, max: 60_000 },
         requestTimeoutMs: { t: 'int', min: 10, max: 120_000 },
         keepAliveMs: { t: 'int', min: 1000, max: 600_000 },
@@ -179,7 +186,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   feed: { streams: ['bookTicker', 'aggTrade', 'depth@100ms'], reconnect: { initialMs: 100, maxMs: 10_000, jitter: 0.3 } },
   strategy: { name: 'ping-pong', params: { symbol: 'BTCUSDT', quantity: 0.002, cooldownMs: 1000, triggerPrice: 0, everyNTicks: 0 } },
   risk: { maxOrderQty: 0.01, maxPosition: 0.01 },
-  execution: { recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
+  execution: { transport: 'undici', recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
   rings: { marketCapacity: 65536, intentCapacity: 1024, reportCapacity: 1024 },
   threads: { strategyWait: 'spin-then-park', spinBudgetUs: 50, yieldAfterIntentUs: 0, strategyYoungGenMb: 64 },
   stats: { intervalMs: 5000 },

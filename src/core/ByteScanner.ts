@@ -46,7 +46,7 @@ export const enum Ch {
 }
 
 /** Nesting limit of `skipValue`: deeper values count as malformed rather than risking the stack. */
-export const MAX_JSON_DEPTH = 64;
+export const MAX_JSON_DEPTH = 256;
 
 export class ByteScanner {
   buf: Uint8Array = EMPTY;

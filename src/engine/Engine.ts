@@ -114,6 +114,7 @@ export class Engine {
       ringC: ringC.descriptor(),
       instruments: this.instruments,
       restUrl: ep.restUrl,
+      transport: cfg.execution.transport,
       apiKey: ep.apiKey,
       apiSecret: ep.apiSecret,
       recvWindow: cfg.execution.recvWindow,

@@ -54,6 +54,7 @@ export interface ExecutionInit extends Common {
   ringC: RingDescriptor;
   instruments: Instrument[];
   restUrl: string;
+  transport: 'undici' | 'http';
   apiKey: string;
   apiSecret: string;
   recvWindow: number;

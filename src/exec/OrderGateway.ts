@@ -6,6 +6,13 @@ import type { Drainable } from '../ring/WaitStrategy.js';
 import { recordNs } from '../metrics/StageHistograms.js';
 import { BinanceOrderEncoder } from '../venues/binance/OrderEncoder.js';
 import { classifyOrderResponse } from '../venues/binance/orderResponse.js';
+import { HttpConnection, type HttpResponseHandler } from '../net/HttpConnection.js';
+
+/**
+ * How orders reach the venue: `undici` (a keep-alive undici Client) or `http` (our HttpConnection: one
+ * synchronous socket write per order, no per-request objects; see bench/httpTransport.ts for the proof).
+ */
+export type OrderTransport = 'undici' | 'http';
 
 export interface GatewayCounters {
   intents: number;
@@ -23,6 +30,7 @@ export interface GatewayCounters {
 
 export interface GatewayOptions {
   restUrl: string;
+  transport?: OrderTransport;
   apiKey: string;
   requestTimeoutMs: number;
   /** ns since the process epoch */
@@ -35,11 +43,15 @@ export interface GatewayOptions {
 }
 
 const BODY_BYTES = 1024;
+const EMPTY = Buffer.alloc(0);
 const UTF8 = new TextEncoder();
 const MAX_IN_FLIGHT = 256;
 
-/** One in-flight request: the undici handler (legacy dispatch API: no wrapper objects) plus its state. */
-class InFlight implements Dispatcher.DispatchHandler {
+/**
+ * One in-flight request: its body buffer, its state, and the response callbacks of both transports (the
+ * undici legacy dispatch handler, which undici uses without wrapper objects, and HttpResponseHandler).
+ */
+class InFlight implements Dispatcher.DispatchHandler, HttpResponseHandler {
   readonly body = Buffer.allocUnsafe(BODY_BYTES);
   bodyLen = 0;
   symbolId = 0;
@@ -74,10 +86,21 @@ class InFlight implements Dispatcher.DispatchHandler {
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     this.gw.onResponse(this, body);
   }
-  onError(err: Error): void {
+  onError(err: Error, written = this.sentTs > 0): void {
     if (this.done) return;
     this.done = true;
-    this.gw.onTransportError(this, err);
+    this.gw.onTransportError(this, err, written);
+  }
+  // HttpConnection
+  onWritten(ts: number): void {
+    this.sentTs = ts;
+    this.gw.onSent(this);
+  }
+  onResponse(status: number, body: Buffer): void {
+    if (this.done) return;
+    this.done = true;
+    this.status = status;
+    this.gw.onResponse(this, body);
   }
 }
 
@@ -89,7 +112,9 @@ class InFlight implements Dispatcher.DispatchHandler {
 export class OrderGateway implements Drainable {
   readonly counters: GatewayCounters = { intents: 0, sent: 0, responses: 0, acks: 0, fills: 0, rejects: 0, expired: 0, unknown: 0, transportErrors: 0, reportOverflow: 0, encodeErrors: 0 };
   readonly now: () => number;
-  private readonly client: Client;
+  private readonly client: Client | undefined;
+  private readonly conn: HttpConnection | undefined;
+  private readonly headerBlock: Buffer;
   private readonly pool: InFlight[] = [];
   private inFlight = 0;
   private readonly overflow: Float64Array[] = [];
@@ -107,22 +132,40 @@ export class OrderGateway implements Drainable {
     this.now = opts.now;
     const u = new URL(opts.restUrl);
     this.origin = u.origin;
-    this.client = new Client(this.origin, {
-      keepAliveTimeout: 60_000,
-      keepAliveMaxTimeout: 600_000,
-      pipelining: 1,
-      headersTimeout: opts.requestTimeoutMs,
-      bodyTimeout: opts.requestTimeoutMs,
-      connect: { noDelay: true },
-    });
     this.headers = ['x-mbx-apikey', opts.apiKey, 'content-type', 'application/x-www-form-urlencoded'];
+    this.headerBlock = Buffer.from(`x-mbx-apikey: ${opts.apiKey}\r\ncontent-type: application/x-www-form-urlencoded\r\n`, 'latin1');
+    if ((opts.transport ?? 'undici') === 'http') {
+      this.conn = new HttpConnection(this.origin, { maxInFlight: 1, requestTimeoutMs: opts.requestTimeoutMs, clock: opts.now });
+    } else {
+      this.client = new Client(this.origin, {
+        keepAliveTimeout: 60_000,
+        keepAliveMaxTimeout: 600_000,
+        pipelining: 1,
+        headersTimeout: opts.requestTimeoutMs,
+        bodyTimeout: opts.requestTimeoutMs,
+        connect: { noDelay: true },
+      });
+    }
     for (let i = 0; i < MAX_IN_FLIGHT; i++) this.pool.push(new InFlight(this));
   }
 
   /** Opens the connection ahead of the first order (and keeps it warm when called periodically). */
   async warm(): Promise<number> {
-    const { body } = await this.client.request({ path: '/fapi/v1/time', method: 'GET' });
-    const j = (await body.json()) as { serverTime?: number };
+    let text: string;
+    if (this.conn) {
+      const conn = this.conn;
+      text = await new Promise<string>((resolve, reject) => {
+        conn.request('GET', '/fapi/v1/time', EMPTY, null, {
+          onWritten: () => undefined,
+          onResponse: (status, body) => (status === 200 ? resolve(body.toString('utf8')) : reject(new Error(`GET /fapi/v1/time: HTTP ${status}`))),
+          onError: (err) => reject(err),
+        });
+      });
+    } else {
+      const { body } = await this.client!.request({ path: '/fapi/v1/time', method: 'GET' });
+      text = await body.text();
+    }
+    const j = JSON.parse(text) as { serverTime?: number };
     return j.serverTime ?? 0;
   }
 
@@ -177,10 +220,9 @@ export class OrderGateway implements Drainable {
     h.chunks.length = 0;
     h.done = false;
     this.inFlight++;
-    this.client.dispatch(
-      { origin: this.origin, path: '/fapi/v1/order', method: 'POST', headers: this.headers, body: h.body.subarray(0, h.bodyLen) },
-      h,
-    );
+    const body = h.body.subarray(0, h.bodyLen);
+    if (this.conn) this.conn.request('POST', '/fapi/v1/order', this.headerBlock, body, h);
+    else this.client!.dispatch({ origin: this.origin, path: '/fapi/v1/order', method: 'POST', headers: this.headers, body }, h);
   }
 
   /** @internal called by InFlight */
@@ -207,11 +249,17 @@ export class OrderGateway implements Drainable {
   }
 
   /** @internal called by InFlight */
-  onTransportError(h: InFlight, err: Error): void {
+  onTransportError(h: InFlight, err: Error, written: boolean): void {
     this.counters.transportErrors++;
-    this.counters.unknown++;
-    // The venue may or may not have the order: report Unknown (resolved later by client order id), never resend blindly.
-    this.writeReport(h.symbolId, h.intentId, h.side, h.recvTs, h.sentTs, this.now(), OrderStatus.Unknown, ExecType.Reject, 0, 0, 0, 0, 0, 0, 0, RejectReason.Transport, `transport: ${err.message}`);
+    if (written) {
+      // The venue may or may not have the order: report Unknown (resolved later by client order id), never resend blindly.
+      this.counters.unknown++;
+      this.writeReport(h.symbolId, h.intentId, h.side, h.recvTs, h.sentTs, this.now(), OrderStatus.Unknown, ExecType.Reject, 0, 0, 0, 0, 0, 0, 0, RejectReason.Transport, `transport: ${err.message}`);
+    } else {
+      // Never left this process: a definite reject.
+      this.counters.rejects++;
+      this.writeReport(h.symbolId, h.intentId, h.side, h.recvTs, 0, this.now(), OrderStatus.Rejected, ExecType.Reject, 0, 0, 0, 0, 0, 0, 0, RejectReason.Transport, `not sent: ${err.message}`);
+    }
     this.release(h);
   }
 
@@ -302,6 +350,7 @@ export class OrderGateway implements Drainable {
   }
 
   async close(): Promise<void> {
-    await this.client.close().catch(() => undefined);
+    if (this.conn) await this.conn.close().catch(() => undefined);
+    if (this.client) await this.client.close().catch(() => undefined);
   }
 }

@@ -14,8 +14,9 @@ export class GcCounter {
     this.obs = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
         const kind = ((e as unknown as { detail?: { kind?: number } }).detail)?.kind;
+        // Incremental-marking steps and weak-callback passes are parts of a major GC, not extra collections.
         if (kind === constants.NODE_PERFORMANCE_GC_MINOR) this.counts.minor++;
-        else this.counts.major++;
+        else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) this.counts.major++;
         this.counts.pauseMs += e.duration;
       }
     });

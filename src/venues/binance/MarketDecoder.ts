@@ -25,27 +25,38 @@ export const enum DecodeStatus {
   RingFull = -4,
 }
 
-// Key codes beyond single letters (a one-letter key's code is its byte).
-/** Key codes, event types, value slots and key bits (inlined constants). */
+/**
+ * Inlined constants.
+ *
+ * KEY_*: key codes (a one-letter key's code is its byte; a few longer keys get codes above 255).
+ * EV_*: the event being decoded (value of `e`).
+ * S_*: slots of `vals`, one per key we read. K_* = 1 << slot: in `has`, the key was read with its expected
+ * type; in `bad`, the key was there with a value we could not read (a bad key of the event's own type makes
+ * the frame Malformed). K_S is the symbol; H_*_LEVELS mark `b` / `a` read as level arrays (K_B / K_A in
+ * `has` mean their decimal form). USED_* are the keys an event type reads, NEED_* those it requires.
+ * KIND_*: what a key holds, in the high byte of KEY_INFO (the slot is in the low byte).
+ */
 const enum C {
   KEY_OTHER = 0,
   KEY_PU = 256,
   KEY_STREAM = 257,
   KEY_DATA = 258,
+
   EV_NONE = 0,
   EV_BOOK_TICKER = 1,
   EV_AGG_TRADE = 2,
   EV_TRADE = 3,
   EV_DEPTH = 4,
   EV_OTHER = 5,
+
   S_LU = 0, // u
   S_UU = 1, // U
   S_PU = 2, // pu
   S_E = 3,
   S_T = 4,
-  S_B = 5, // b (a decimal in bookTicker; levels in depth)
+  S_B = 5, // b: a decimal in bookTicker (levels in depth go to the level scratch)
   S_BQ = 6, // B
-  S_A = 7, // a (a decimal in bookTicker; the id in aggTrade; levels in depth)
+  S_A = 7, // a: a decimal in bookTicker, the id in aggTrade
   S_AQ = 8, // A
   S_P = 9,
   S_Q = 10,
@@ -54,6 +65,7 @@ const enum C {
   S_TID = 13, // t
   S_M = 14,
   N_SLOTS = 15,
+
   K_LU = 1 << S_LU,
   K_UU = 1 << S_UU,
   K_PU = 1 << S_PU,
@@ -72,6 +84,7 @@ const enum C {
   K_S = 1 << 15,
   H_B_LEVELS = 1 << 16,
   H_A_LEVELS = 1 << 17,
+
   USED_BOOK_TICKER = K_S | K_LU | K_E | K_T | K_B | K_BQ | K_A | K_AQ,
   NEED_BOOK_TICKER = K_S | K_B | K_BQ | K_A | K_AQ,
   USED_AGG_TRADE = K_S | K_E | K_T | K_A | K_P | K_Q | K_F | K_L | K_M,
@@ -80,17 +93,19 @@ const enum C {
   NEED_TRADE = K_S | K_P | K_Q | K_M,
   USED_DEPTH = K_S | K_UU | K_LU | K_PU | K_E | K_T | K_B | K_A,
   NEED_DEPTH = K_S | K_UU | K_LU | H_B_LEVELS | H_A_LEVELS,
-  USED_DEPTH_TPL = K_S | K_UU | K_LU | K_PU | K_E | K_T | H_B_LEVELS | H_A_LEVELS,
+  /** `has` after a depth event read by the template (every key, levels form) */
+  HAS_DEPTH_TPL = K_S | K_UU | K_LU | K_PU | K_E | K_T | H_B_LEVELS | H_A_LEVELS,
+
   KIND_INT = 1 << 8,
   KIND_DEC = 2 << 8,
+  /** b, a: a decimal, or (depth) an array of levels */
   KIND_DEC_OR_LEVELS = 3 << 8,
   KIND_BOOL = 4 << 8,
   KIND_EVENT = 5 << 8,
   KIND_SYMBOL = 6 << 8,
+
   TWO_53 = 9007199254740992,
 }
-
-// Event types (values of `e`) this decoder turns into records.
 
 const LIT_BOOK_TICKER = ascii('bookTicker');
 const LIT_AGG_TRADE = ascii('aggTrade');
@@ -100,16 +115,8 @@ const LIT_STREAM = ascii('stream');
 const LIT_DATA = ascii('data');
 const LIT_AT_DEPTH = ascii('@depth');
 
-// Values of the event's keys live in `vals[slot]`; bit (1 << slot) of `has` says the key was read with
-// its expected type, the same bit of `bad` that the key was present with a value we could not read (a bad
-// key of the event's type makes the frame Malformed).
-
-// b / a as level arrays (only in `has`; C.K_B / C.K_A in `has` mean the decimal form)
-
-
-// What each key holds: kind in the high byte, slot in the low byte (0 = a key we skip).
-/** b, a: a decimal, or (depth) an array of levels */
-const KEY_INFO = new Uint16Array(259);
+/** What each key holds (by key code): kind | slot; 0 = a key we skip. */
+const KEY_INFO = new Uint16Array(C.KEY_DATA + 1);
 KEY_INFO[117] = C.KIND_INT | C.S_LU; // u
 KEY_INFO[85] = C.KIND_INT | C.S_UU; // U
 KEY_INFO[C.KEY_PU] = C.KIND_INT | C.S_PU;
@@ -129,6 +136,70 @@ KEY_INFO[101] = C.KIND_EVENT; // e
 KEY_INFO[115] = C.KIND_SYMBOL; // s
 
 const SYM_CACHE_MASK = 1023;
+
+/** Kinds of template steps. */
+const enum T {
+  Int = 1,
+  Dec = 2,
+  Sym = 3,
+  Bool = 4,
+  Levels = 5,
+  /** an optional key (skipped if present) */
+  Opt = 6,
+}
+
+/**
+ * Keys of each event in the order Binance writes them (after `e`), one int per key: first letter | second
+ * letter (or 0) << 8 | kind << 16 | slot << 24.
+ */
+function makeTemplate(steps: Array<[string, number, number]>): Int32Array {
+  return Int32Array.from(
+    steps.map(([k, kind, slot]) => k.charCodeAt(0) | ((k.length > 1 ? k.charCodeAt(1) : 0) << 8) | (kind << 16) | (slot << 24)),
+  );
+}
+const TPL_BOOK_TICKER = makeTemplate([
+  ['u', T.Int, C.S_LU],
+  ['s', T.Sym, 0],
+  ['b', T.Dec, C.S_B],
+  ['B', T.Dec, C.S_BQ],
+  ['a', T.Dec, C.S_A],
+  ['A', T.Dec, C.S_AQ],
+  ['T', T.Int, C.S_T],
+  ['E', T.Int, C.S_E],
+]);
+const TPL_AGG_TRADE = makeTemplate([
+  ['E', T.Int, C.S_E],
+  ['a', T.Int, C.S_A],
+  ['s', T.Sym, 0],
+  ['p', T.Dec, C.S_P],
+  ['q', T.Dec, C.S_Q],
+  ['nq', T.Opt, 0],
+  ['f', T.Int, C.S_F],
+  ['l', T.Int, C.S_L],
+  ['T', T.Int, C.S_T],
+  ['m', T.Bool, C.S_M],
+  ['st', T.Opt, 0],
+]);
+const TPL_TRADE = makeTemplate([
+  ['E', T.Int, C.S_E],
+  ['T', T.Int, C.S_T],
+  ['s', T.Sym, 0],
+  ['t', T.Int, C.S_TID],
+  ['p', T.Dec, C.S_P],
+  ['q', T.Dec, C.S_Q],
+  ['X', T.Opt, 0],
+  ['m', T.Bool, C.S_M],
+]);
+const TPL_DEPTH = makeTemplate([
+  ['E', T.Int, C.S_E],
+  ['T', T.Int, C.S_T],
+  ['s', T.Sym, 0],
+  ['U', T.Int, C.S_UU],
+  ['u', T.Int, C.S_LU],
+  ['pu', T.Int, C.S_PU],
+  ['b', T.Levels, C.S_B],
+  ['a', T.Levels, C.S_A],
+]);
 
 /**
  * Decodes Binance USD-M market-data WebSocket text frames straight from their bytes into ring-A records.
@@ -214,15 +285,20 @@ export class BinanceMarketDecoder {
     this.resetEvent();
 
     const sp0 = sc.slowPathNumbers;
-    let i = sc.ws(start);
+    let i = start < end && buf[start] === Ch.LBrace ? start : sc.ws(start);
     const c0 = sc.at(i);
     if (c0 !== Ch.LBrace) {
       // a top-level array (`!markPrice@arr` on a raw connection) is valid JSON but not ours
       if (c0 === Ch.LBracket && (i = sc.skipValue(i, 0)) >= 0 && sc.ws(i) === end) return this.ignore();
       return this.malform();
     }
-    let j = this.envelope(i);
-    if (j === -2) j = this.template(i); // a raw event as Binance writes it
+    // The fast paths (envelope, template) rely on the frame's last byte being its closing '}': a digit run
+    // then always ends inside the frame, so their digit loops need no end check.
+    let j = -2;
+    if (end > i && buf[end - 1] === Ch.RBrace) {
+      j = this.envelope(i);
+      if (j === -2) j = this.template(i); // a raw event as Binance writes it
+    }
     if (j !== -2) {
       i = j;
     } else {
@@ -232,7 +308,7 @@ export class BinanceMarketDecoder {
       i = this.scanObject(i, true);
     }
     this.slowPathNumbers += sc.slowPathNumbers - sp0;
-    if (i < 0 || sc.ws(i) !== end) return this.malform();
+    if (i < 0 || (i !== end && sc.ws(i) !== end)) return this.malform();
 
     const has = this.has;
     const bad = this.bad;
@@ -372,6 +448,7 @@ export class BinanceMarketDecoder {
     const sc = this.sc;
     const buf = sc.buf;
     const end = sc.end;
+    const vals = this.vals;
     // {"e":"
     if (
       i + 8 >= end ||
@@ -386,22 +463,27 @@ export class BinanceMarketDecoder {
     }
     const c1 = buf[i + 6]!;
     let lit: Uint8Array;
+    let tpl: Int32Array;
     let ev: number;
     let has: number;
     if (c1 === 98) {
       lit = LIT_BOOK_TICKER;
+      tpl = TPL_BOOK_TICKER;
       ev = C.EV_BOOK_TICKER;
       has = C.USED_BOOK_TICKER;
     } else if (c1 === 100) {
       lit = LIT_DEPTH_UPDATE;
+      tpl = TPL_DEPTH;
       ev = C.EV_DEPTH;
-      has = C.USED_DEPTH_TPL;
+      has = C.HAS_DEPTH_TPL;
     } else if (c1 === 97) {
       lit = LIT_AGG_TRADE;
+      tpl = TPL_AGG_TRADE;
       ev = C.EV_AGG_TRADE;
       has = C.USED_AGG_TRADE;
     } else if (c1 === 116) {
       lit = LIT_TRADE;
+      tpl = TPL_TRADE;
       ev = C.EV_TRADE;
       has = C.USED_TRADE;
     } else {
@@ -410,225 +492,143 @@ export class BinanceMarketDecoder {
     let j = i + 6 + lit.length;
     if (j >= end || buf[j] !== Ch.Quote || !bytesEqual(buf, i + 6, j, lit)) return -2;
     j++;
-    switch (ev) {
-      case C.EV_BOOK_TICKER:
-        j = this.tInt(j, 117, C.S_LU);
-        j = this.tSym(j);
-        j = this.tDec(j, 98, C.S_B);
-        j = this.tDec(j, 66, C.S_BQ);
-        j = this.tDec(j, 97, C.S_A);
-        j = this.tDec(j, 65, C.S_AQ);
-        j = this.tInt(j, 84, C.S_T);
-        j = this.tInt(j, 69, C.S_E);
-        break;
-      case C.EV_AGG_TRADE:
-        j = this.tInt(j, 69, C.S_E);
-        j = this.tInt(j, 97, C.S_A);
-        j = this.tSym(j);
-        j = this.tDec(j, 112, C.S_P);
-        j = this.tDec(j, 113, C.S_Q);
-        j = this.tOpt(j, 110, 113); // nq
-        j = this.tInt(j, 102, C.S_F);
-        j = this.tInt(j, 108, C.S_L);
-        j = this.tInt(j, 84, C.S_T);
-        j = this.tBool(j, 109, C.S_M);
-        j = this.tOpt(j, 115, 116); // st
-        break;
-      case C.EV_TRADE:
-        j = this.tInt(j, 69, C.S_E);
-        j = this.tInt(j, 84, C.S_T);
-        j = this.tSym(j);
-        j = this.tInt(j, 116, C.S_TID);
-        j = this.tDec(j, 112, C.S_P);
-        j = this.tDec(j, 113, C.S_Q);
-        j = this.tOpt(j, 88, 0); // X
-        j = this.tBool(j, 109, C.S_M);
-        break;
-      default:
-        j = this.tInt(j, 69, C.S_E);
-        j = this.tInt(j, 84, C.S_T);
-        j = this.tSym(j);
-        j = this.tInt(j, 85, C.S_UU);
-        j = this.tInt(j, 117, C.S_LU);
-        j = this.tOpt2Int(j, 112, 117, C.S_PU); // pu
-        j = this.tLevels(j, 98, true);
-        j = this.tLevels(j, 97, false);
+    const n = tpl.length;
+    for (let t = 0; t < n; t++) {
+      const step = tpl[t]!;
+      const kind = (step >>> 16) & 0xff;
+      // ,"k": or ,"kk":
+      let v = j + 3;
+      if (v + 3 >= end || buf[j] !== Ch.Comma || buf[j + 1] !== Ch.Quote || buf[j + 2] !== (step & 0xff)) {
+        if (kind === T.Opt) continue;
+        return -2;
+      }
+      const k2 = (step >>> 8) & 0xff;
+      if (k2 !== 0) {
+        if (buf[v] !== k2) {
+          if (kind === T.Opt) continue;
+          return -2;
+        }
+        v++;
+      }
+      if (buf[v] !== Ch.Quote || buf[v + 1] !== Ch.Colon) {
+        if (kind === T.Opt) continue;
+        return -2;
+      }
+      v += 2;
+      const slot = step >>> 24;
+      let m = 0;
+      let d = 0;
+      switch (kind) {
+        case T.Int: {
+          const d0 = v;
+          // two digits per step (half the loop overhead; m stays exact below 2^53 as with one). No end
+          // check: the frame ends with '}' (see decode), which stops the run.
+          while ((d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+            const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
+            if (d2 > 9) {
+              m = m * 10 + d;
+              v++;
+              break;
+            }
+            m = m * 100 + (d * 10 + d2);
+            v += 2;
+          }
+          if (v === d0 || m >= C.TWO_53) return -2;
+          vals[slot] = m;
+          j = v; // a following '.' or 'e' fails the next key check
+          break;
+        }
+        case T.Dec: {
+          if (v >= end || buf[v] !== Ch.Quote) return -2;
+          const d0 = ++v;
+          while ((d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+            const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
+            if (d2 > 9) {
+              m = m * 10 + d;
+              v++;
+              break;
+            }
+            m = m * 100 + (d * 10 + d2);
+            v += 2;
+          }
+          let k = 0;
+          let dot = 0;
+          if (v < end && buf[v] === Ch.Dot) {
+            dot = 1;
+            const f0 = ++v;
+            while ((d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+              const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
+              if (d2 > 9) {
+                m = m * 10 + d;
+                v++;
+                break;
+              }
+              m = m * 100 + (d * 10 + d2);
+              v += 2;
+            }
+            k = v - f0;
+          }
+          if (v >= end || buf[v] !== Ch.Quote || v - d0 <= dot || m >= C.TWO_53 || k > 22) return -2;
+          vals[slot] = m / POW10[k]!;
+          j = v + 1;
+          break;
+        }
+        case T.Sym: {
+          if (v >= end || buf[v] !== Ch.Quote) return -2;
+          const s0 = v + 1;
+          v = sc.plainStringEnd(s0);
+          if (v < 0) return -2;
+          this.symBuf = buf;
+          this.symStart = s0;
+          this.symEnd = v;
+          j = v + 1;
+          break;
+        }
+        case T.Bool:
+          if (v + 4 < end && buf[v] === 116 && buf[v + 1] === 114 && buf[v + 2] === 117 && buf[v + 3] === 101) {
+            vals[slot] = 1;
+            j = v + 4;
+          } else if (
+            v + 5 < end &&
+            buf[v] === 102 &&
+            buf[v + 1] === 97 &&
+            buf[v + 2] === 108 &&
+            buf[v + 3] === 115 &&
+            buf[v + 4] === 101
+          ) {
+            vals[slot] = 0;
+            j = v + 5;
+          } else {
+            return -2;
+          }
+          break;
+        case T.Levels:
+          if (v >= end || buf[v] !== Ch.LBracket) return -2;
+          j = this.readLevels(v, slot === C.S_B);
+          if (j < 0) return -2;
+          break;
+        default: {
+          // T.Opt: a known extra key, skipped (a plain string or int inline, anything else in general)
+          const v0 = v;
+          let c = v < end ? buf[v]! : 0;
+          if (c === Ch.Quote) {
+            v = sc.plainStringEnd(v + 1);
+            j = v >= 0 ? v + 1 : sc.skipValue(v0, 1);
+          } else if (c >= Ch.Zero && c <= Ch.Nine) {
+            while ((c = buf[v]!) >= Ch.Zero && c <= Ch.Nine) v++;
+            j = v;
+          } else {
+            j = sc.skipValue(v, 1);
+          }
+          if (j < 0) return -2;
+        }
+      }
     }
-    if (j < 0) return -2;
     if (j >= end || buf[j] !== Ch.RBrace) return -2;
     this.ev = ev;
     this.has = has;
     this.bad = 0;
     return j + 1;
-  }
-
-  // Template steps: each takes the index of the `,` before its key (or -1 from an earlier failed step,
-  // passed through) and returns the index after its value, or -1 if the bytes differ from the template.
-
-  /** `,"k":` at j (one-letter key k): the index of its value, or -1. */
-  private tKey(j: number, k: number): number {
-    const buf = this.sc.buf;
-    if (j < 0 || j + 5 >= this.sc.end) return -1;
-    return buf[j] === Ch.Comma && buf[j + 1] === Ch.Quote && buf[j + 2] === k && buf[j + 3] === Ch.Quote && buf[j + 4] === Ch.Colon
-      ? j + 5
-      : -1;
-  }
-
-  /** A bare non-negative int below 2^53 at v into vals[slot]. */
-  private tIntValue(v: number, slot: number): number {
-    if (v < 0) return -1;
-    const buf = this.sc.buf;
-    const end = this.sc.end;
-    const d0 = v;
-    let m = 0;
-    let d = 0;
-    // two digits per step (half the loop overhead; m stays exact below 2^53 as with one)
-    while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-      const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
-      if (d2 > 9) {
-        m = m * 10 + d;
-        v++;
-        break;
-      }
-      m = m * 100 + (d * 10 + d2);
-      v += 2;
-    }
-    if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-      m = m * 10 + d;
-      v++;
-    }
-    if (v === d0 || m >= C.TWO_53) return -1;
-    this.vals[slot] = m;
-    return v; // a following '.' or 'e' fails the next step
-  }
-
-  private tInt(j: number, k: number, slot: number): number {
-    return this.tIntValue(this.tKey(j, k), slot);
-  }
-
-  /** `,"k":"digits[.digits]"` into vals[slot] (same exactness rule as ByteScanner.decimal). */
-  private tDec(j: number, k: number, slot: number): number {
-    let v = this.tKey(j, k);
-    const buf = this.sc.buf;
-    const end = this.sc.end;
-    if (v < 0 || v >= end || buf[v] !== Ch.Quote) return -1;
-    const d0 = ++v;
-    let m = 0;
-    let d = 0;
-    while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-      const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
-      if (d2 > 9) {
-        m = m * 10 + d;
-        v++;
-        break;
-      }
-      m = m * 100 + (d * 10 + d2);
-      v += 2;
-    }
-    if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-      m = m * 10 + d;
-      v++;
-    }
-    let k10 = 0;
-    let dot = 0;
-    if (v < end && buf[v] === Ch.Dot) {
-      dot = 1;
-      const f0 = ++v;
-      while (v + 1 < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-        const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
-        if (d2 > 9) {
-          m = m * 10 + d;
-          v++;
-          break;
-        }
-        m = m * 100 + (d * 10 + d2);
-        v += 2;
-      }
-      if (v < end && (d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-        m = m * 10 + d;
-        v++;
-      }
-      k10 = v - f0;
-    }
-    if (v >= end || buf[v] !== Ch.Quote || v - d0 <= dot || m >= C.TWO_53 || k10 > 22) return -1;
-    this.vals[slot] = m / POW10[k10]!;
-    return v + 1;
-  }
-
-  /** `,"s":"<plain symbol>"` */
-  private tSym(j: number): number {
-    const v = this.tKey(j, 115);
-    const sc = this.sc;
-    if (v < 0 || v >= sc.end || sc.buf[v] !== Ch.Quote) return -1;
-    const q = sc.plainStringEnd(v + 1);
-    if (q < 0) return -1;
-    this.symBuf = sc.buf;
-    this.symStart = v + 1;
-    this.symEnd = q;
-    return q + 1;
-  }
-
-  /** `,"k":true|false` into vals[slot] as 1 / 0. */
-  private tBool(j: number, k: number, slot: number): number {
-    const v = this.tKey(j, k);
-    const buf = this.sc.buf;
-    const end = this.sc.end;
-    if (v < 0) return -1;
-    if (v + 4 < end && buf[v] === 116 && buf[v + 1] === 114 && buf[v + 2] === 117 && buf[v + 3] === 101) {
-      this.vals[slot] = 1;
-      return v + 4;
-    }
-    if (v + 5 < end && buf[v] === 102 && buf[v + 1] === 97 && buf[v + 2] === 108 && buf[v + 3] === 115 && buf[v + 4] === 101) {
-      this.vals[slot] = 0;
-      return v + 5;
-    }
-    return -1;
-  }
-
-  /** `,"kk":` at j (two-letter key): the index of its value, or -1. */
-  private tKey2(j: number, k1: number, k2: number): number {
-    const buf = this.sc.buf;
-    if (j < 0 || j + 6 >= this.sc.end) return -1;
-    return buf[j] === Ch.Comma &&
-      buf[j + 1] === Ch.Quote &&
-      buf[j + 2] === k1 &&
-      buf[j + 3] === k2 &&
-      buf[j + 4] === Ch.Quote &&
-      buf[j + 5] === Ch.Colon
-      ? j + 6
-      : -1;
-  }
-
-  private tOpt2Int(j: number, k1: number, k2: number, slot: number): number {
-    return this.tIntValue(this.tKey2(j, k1, k2), slot);
-  }
-
-  /** An optional key (k2 = 0: one letter): its value skipped if the key is there, else j unchanged. */
-  private tOpt(j: number, k1: number, k2: number): number {
-    if (j < 0) return -1;
-    const v = k2 === 0 ? this.tKey(j, k1) : this.tKey2(j, k1, k2);
-    if (v < 0) return j;
-    const sc = this.sc;
-    const buf = sc.buf;
-    const end = sc.end;
-    let c = v < end ? buf[v]! : 0;
-    if (c === Ch.Quote) {
-      const q = sc.plainStringEnd(v + 1);
-      return q >= 0 ? q + 1 : sc.skipValue(v, 1);
-    }
-    if (c >= Ch.Zero && c <= Ch.Nine) {
-      let w = v;
-      while (w < end && (c = buf[w]!) >= Ch.Zero && c <= Ch.Nine) w++;
-      return w;
-    }
-    return sc.skipValue(v, 1);
-  }
-
-  /** `,"b":[...]` / `,"a":[...]` */
-  private tLevels(j: number, k: number, isBid: boolean): number {
-    const v = this.tKey(j, k);
-    if (v < 0 || v >= this.sc.end || this.sc.buf[v] !== Ch.LBracket) return -1;
-    return this.readLevels(v, isBid);
   }
 
   /**
