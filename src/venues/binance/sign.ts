@@ -21,11 +21,18 @@ export function signInto(secret: Buffer, payload: Uint8Array, out: Uint8Array, p
 }
 const HEX = new TextEncoder().encode('0123456789abcdef');
 
-/** WS API signing (protocols.md §1.9): params sorted by key, joined k=v&..., signature excluded. */
-export function wsApiPayload(params: Record<string, string | number | boolean>): string {
+/** WS API signing payload (protocols.md §1.9): every param but `signature`, sorted by key, joined k=v&... */
+export function wsApiPayload(params: Readonly<Record<string, unknown>>): string {
   return Object.keys(params)
     .filter((k) => k !== 'signature')
     .sort()
-    .map((k) => `${k}=${String(params[k])}`)
+    .map((k) => `${k}=${scalarText(params[k])}`)
     .join('&');
+}
+
+function scalarText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (v === null || v === undefined) return '';
+  return JSON.stringify(v);
 }
