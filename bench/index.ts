@@ -13,6 +13,7 @@ import { registerDecodeBenches } from './micro/decode.js';
 import { registerCoreBenches } from './micro/core.js';
 import { measureRingThroughput } from './ringThroughput.js';
 import { runE2e } from './e2e.js';
+import { runHttpTransportBench } from './httpTransport.js';
 
 interface MicroResult {
   opsPerSec: number;
@@ -36,6 +37,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     machine: { cpus: number; node: string; cpuModel: string };
     micro: Record<string, MicroResult>;
     ring?: { recordsPerSec: number; records: number; errors: number };
+    /** order transport: request call -> bytes written (send) and -> response (rtt), µs, same run */
+    transport?: Awaited<ReturnType<typeof runHttpTransportBench>>;
     e2e?: Awaited<ReturnType<typeof runE2e>>;
   } = { machine: { cpus: cpus().length, node: process.version, cpuModel: cpus()[0]?.model ?? '' }, micro: {} };
 
@@ -58,6 +61,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const rt = await measureRingThroughput(quick ? 10_000_000 : 30_000_000);
     result.ring = { recordsPerSec: rt.recordsPerSec, records: rt.records, errors: rt.errors };
     process.stdout.write(`\nring A-style hop between two workers: ${(rt.recordsPerSec / 1e6).toFixed(1)} M records/s (${rt.records.toLocaleString('en')} records, ${rt.errors} out of order)\n`);
+    log('order transport: undici Client vs HttpConnection (signed POST /fapi/v1/order, interleaved)');
+    result.transport = await runHttpTransportBench({ requests: quick ? 400 : 1000 });
   }
 
   if (part !== 'micro') {
