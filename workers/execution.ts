@@ -49,6 +49,7 @@ const warm = async (): Promise<void> => {
 await warm();
 // Keep the connection warm (servers close idle keep-alive sockets) and the clock offset fresh.
 const warmTimer = setInterval(() => void warm(), Math.min(init.keepAliveMs, 5000));
+const warmCodeTimer = init.warmIntervalMs > 0 ? setInterval(() => gateway.keepWarm(), init.warmIntervalMs) : undefined;
 const consumer = new AsyncRingConsumer(ringB.doorbell, gateway, 100);
 consumer.start();
 const sendStats = (final: boolean): void => {
@@ -64,6 +65,7 @@ port.on('message', (m: MainMessage) => {
 });
 async function stop(): Promise<void> {
   clearInterval(warmTimer);
+  if (warmCodeTimer) clearInterval(warmCodeTimer);
   clearInterval(statsTimer);
   // Drain what the strategy already sent and wait (bounded) for responses in flight: nothing untracked.
   gateway.drain();

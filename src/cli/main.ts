@@ -27,6 +27,7 @@ Commands:
              --rate N           paced ticks per second (default 20000)
              --duration S       measured seconds per pipeline (default 20; --quick: 8)
              --only micro|e2e   run one part
+             --order-every N    the strategy fires an order every N ticks (default 200)
   help     Show this help
 
 Environment: HFT_<KEY>__<SUBKEY>=value overrides a config key (e.g. HFT_VENUE__SIM__RATE=5000).

@@ -45,6 +45,8 @@ export interface EngineConfig {
   execution: {
     /** undici Client, or the hand-written HttpConnection (one synchronous write per order) */
     transport: 'undici' | 'http';
+    /** keep the order encoder hot by running it on a dummy intent every N ms (0 = off) */
+    warmIntervalMs: number;
     recvWindow: number;
     requestTimeoutMs: number;
     keepAliveMs: number;
@@ -151,6 +153,7 @@ const SCHEMA: Spec = {
       t: 'obj',
       fields: {
         transport: { t: 'enum', values: ['undici', 'http'] },
+        warmIntervalMs: { t: 'int', min: 0, max: 60_000 },
         recvWindow: { t: 'int', min: 1, max: 60_000 },
         requestTimeoutMs: { t: 'int', min: 10, max: 120_000 },
         keepAliveMs: { t: 'int', min: 1000, max: 600_000 },
@@ -186,7 +189,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   feed: { streams: ['bookTicker', 'aggTrade', 'depth@100ms'], reconnect: { initialMs: 100, maxMs: 10_000, jitter: 0.3 } },
   strategy: { name: 'ping-pong', params: { symbol: 'BTCUSDT', quantity: 0.002, cooldownMs: 1000, triggerPrice: 0, everyNTicks: 0 } },
   risk: { maxOrderQty: 0.01, maxPosition: 0.01 },
-  execution: { transport: 'undici', recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
+  execution: { transport: 'undici', warmIntervalMs: 0, recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
   rings: { marketCapacity: 65536, intentCapacity: 1024, reportCapacity: 1024 },
   threads: { strategyWait: 'spin-then-park', spinBudgetUs: 50, yieldAfterIntentUs: 0, strategyYoungGenMb: 64 },
   stats: { intervalMs: 5000 },

@@ -115,6 +115,7 @@ export class Engine {
       instruments: this.instruments,
       restUrl: ep.restUrl,
       transport: cfg.execution.transport,
+      warmIntervalMs: cfg.execution.warmIntervalMs,
       apiKey: ep.apiKey,
       apiSecret: ep.apiSecret,
       recvWindow: cfg.execution.recvWindow,

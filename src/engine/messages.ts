@@ -55,6 +55,8 @@ export interface ExecutionInit extends Common {
   instruments: Instrument[];
   restUrl: string;
   transport: 'undici' | 'http';
+  /** run the encoder on a dummy intent this often to keep it hot (0 = off) */
+  warmIntervalMs: number;
   apiKey: string;
   apiSecret: string;
   recvWindow: number;

