@@ -61,6 +61,8 @@ export class Engine {
   private venue: VenueProcess | undefined;
   private endpoints: EngineEndpoints | undefined;
   private readonly workers = new Map<WorkerName, Worker>();
+  /** resolves when the worker thread has exited (registered at spawn, so an early exit is never missed) */
+  private readonly exited = new Map<WorkerName, Promise<void>>();
   private readonly counters = new Map<WorkerName, Record<string, number>>();
   private readonly gc: Record<WorkerName, GcCounts> = { feed: zeroGc(), strategy: zeroGc(), execution: zeroGc() };
   private rings: SpscRing[] = [];
@@ -157,6 +159,7 @@ export class Engine {
     return new Promise((resolve, reject) => {
       const w = new Worker(workerFile(name), { workerData: data, ...(resourceLimits ? { resourceLimits } : {}) });
       this.workers.set(name, w);
+      this.exited.set(name, new Promise<void>((r) => w.once('exit', () => r())));
       let ready = false;
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready') {
@@ -289,7 +292,12 @@ export class Engine {
       w.postMessage({ type: 'stop' } satisfies MainMessage);
       const ok = await this.waitFinal(name, this.cfg.execution.requestTimeoutMs + 3000);
       if (!ok) this.log.warn({ worker: name }, 'worker did not report its final stats in time');
-      const exited = await Promise.race([new Promise<boolean>((r) => w.once('exit', () => r(true))), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const exited = await Promise.race([
+        this.exited.get(name)!.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 3000))),
+      ]);
+      clearTimeout(timer);
       if (!exited) {
         this.log.warn({ worker: name }, 'worker did not exit; terminating it');
         await w.terminate();
