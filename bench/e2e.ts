@@ -4,7 +4,9 @@
  * Then, in the same run and against the same venue, the naive baseline (postMessage between workers,
  * JSON.parse in the feed, fetch for orders) does the same. Histograms cover the measured window only.
  */
-import { DEFAULT_CONFIG, validateConfig, type EngineConfig } from '../src/config/Config.js';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, loadConfig, validateConfig, type EngineConfig } from '../src/config/Config.js';
+import { PROJECT_ROOT } from '../src/util/paths.js';
 import { Engine } from '../src/engine/Engine.js';
 import { VenueProcess } from '../src/engine/VenueProcess.js';
 import { createLogger } from '../src/util/log.js';
@@ -16,8 +18,10 @@ export interface E2eOptions {
   warmupS: number;
   durationS: number;
   orderEvery: number;
-  wait: EngineConfig['threads']['strategyWait'];
 }
+
+/** The tuning of a dedicated box (config/low-latency.json): what `engine` runs with in the bench. */
+export const LOW_LATENCY_PROFILE = join(PROJECT_ROOT, 'config', 'low-latency.json');
 
 export interface EngineE2e {
   ticksPerSec: number;
@@ -42,10 +46,10 @@ const SYMBOL = 'BTCUSDT';
 const QTY = 0.01;
 
 export interface E2eResult {
-  /** the engine as configured by default: orders over undici */
+  /** the engine tuned for a dedicated box: config/low-latency.json (spinning strategy worker, HttpConnection) */
   engine: EngineE2e;
-  /** the same engine with the hand-written HttpConnection order transport */
-  engineHttp: EngineE2e;
+  /** the engine on its embedded defaults (spin-then-park strategy worker, orders over undici) */
+  engineDefault: EngineE2e;
   baseline: BaselineE2e;
 }
 
@@ -54,10 +58,11 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
   const ep = await venue.start();
   try {
     const endpoints = { restUrl: ep.rest, wsUrl: ep.ws, apiKey: ep.apiKey, apiSecret: ep.apiSecret };
-    progress(`venue at ${ep.rest} pacing ${o.rate} ticks/s; engine (undici): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
-    const engine = await runEngine(o, endpoints, 'undici');
-    progress(`engine (HttpConnection): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
-    const engineHttp = await runEngine(o, endpoints, 'http');
+    const profile = loadConfig(LOW_LATENCY_PROFILE, {});
+    progress(`venue at ${ep.rest} pacing ${o.rate} ticks/s; engine (config/low-latency.json): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
+    const engine = await runEngine(o, endpoints, profile);
+    progress(`engine (embedded defaults): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
+    const engineDefault = await runEngine(o, endpoints, DEFAULT_CONFIG);
     progress(`baseline: ${o.warmupS}s warm-up + ${o.durationS}s measured`);
     const b = await runBaseline({
       wsUrl: ep.ws,
@@ -73,7 +78,7 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
     });
     return {
       engine,
-      engineHttp,
+      engineDefault,
       baseline: { ticksPerSec: b.ticksPerSec, orders: b.orders, acks: b.acks, rejects: b.rejects, stages: { tickToOrder: b.stages.tickToOrder, venueRtt: b.stages.venueRtt } },
     };
   } finally {
@@ -81,15 +86,13 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
   }
 }
 
-async function runEngine(o: E2eOptions, ep: { restUrl: string; wsUrl: string; apiKey: string; apiSecret: string }, transport: 'undici' | 'http'): Promise<EngineE2e> {
+async function runEngine(o: E2eOptions, ep: { restUrl: string; wsUrl: string; apiKey: string; apiSecret: string }, base: EngineConfig): Promise<EngineE2e> {
   const cfg = validateConfig({
-    ...DEFAULT_CONFIG,
+    ...base,
     symbols: [SYMBOL],
     feed: { ...DEFAULT_CONFIG.feed, streams: ['bookTicker', 'aggTrade'] },
     strategy: { name: 'ping-pong', params: { symbol: SYMBOL, quantity: QTY, cooldownMs: 0, triggerPrice: 0, everyNTicks: o.orderEvery } },
     risk: { maxOrderQty: 1, maxPosition: 1 },
-    execution: { ...DEFAULT_CONFIG.execution, transport },
-    threads: { ...DEFAULT_CONFIG.threads, strategyWait: o.wait },
     stats: { intervalMs: 3_600_000 },
     log: { level: 'warn' },
   });

@@ -67,7 +67,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
   if (part !== 'micro') {
     const warmupS = quick ? 2 : 3;
-    const e2e = await runE2e({ rate, warmupS, durationS, orderEvery, wait: 'spin-then-park' }, log);
+    const e2e = await runE2e({ rate, warmupS, durationS, orderEvery }, log);
     result.e2e = e2e;
     printE2e(e2e);
   }
@@ -98,14 +98,15 @@ function us(ns: number): string {
 }
 
 function row(name: string, s: StageSummary | undefined): string {
-  if (!s) return `${name.padEnd(22)} (not measured)`;
-  return `${name.padEnd(22)} ${String(s.count).padStart(8)} ${us(s.p50).padStart(9)} ${us(s.p90).padStart(9)} ${us(s.p99).padStart(9)} ${us(s.p999).padStart(9)} ${us(s.max).padStart(9)}`;
+  if (!s) return `${name.padEnd(26)} (not measured)`;
+  return `${name.padEnd(26)} ${String(s.count).padStart(8)} ${us(s.p50).padStart(9)} ${us(s.p90).padStart(9)} ${us(s.p99).padStart(9)} ${us(s.p999).padStart(9)} ${us(s.max).padStart(9)}`;
 }
 
 function printE2e(r: Awaited<ReturnType<typeof runE2e>>): void {
-  const head = `${'stage (us)'.padEnd(22)} ${'count'.padStart(8)} ${'p50'.padStart(9)} ${'p90'.padStart(9)} ${'p99'.padStart(9)} ${'p99.9'.padStart(9)} ${'max'.padStart(9)}`;
+  const head = `${'stage (us)'.padEnd(26)} ${'count'.padStart(8)} ${'p50'.padStart(9)} ${'p90'.padStart(9)} ${'p99'.padStart(9)} ${'p99.9'.padStart(9)} ${'max'.padStart(9)}`;
   const lines = [''];
-  for (const [label, e] of [['engine', r.engine], ['engineHttp', r.engineHttp]] as const) {
+  lines.push('engine = config/low-latency.json (spinning strategy worker, yield after intent, HttpConnection, warm encoder); engineDefault = embedded defaults (spin-then-park, undici)', '');
+  for (const [label, e] of [['engine', r.engine], ['engineDefault', r.engineDefault]] as const) {
     lines.push(`${label}: ${e.ticksPerSec.toFixed(0)} ticks/s, ${e.orders} orders, ${e.acks} acks, ${e.rejects} rejects, strategy-worker minor GCs ${e.minorGcsStrategyWorker}, heap growth ${(e.heapGrowthBytesPerSecStrategyWorker / 1024).toFixed(1)} KiB/s`, head);
     for (const s of STAGES) lines.push(row(`${label} ${s}`, e.stages[s]));
     lines.push('');
@@ -115,7 +116,7 @@ function printE2e(r: Awaited<ReturnType<typeof runE2e>>): void {
   lines.push(row('baseline venueRtt', r.baseline.stages.venueRtt));
   const ratio = (a: number, b: number): string => (a > 0 ? `${(b / a).toFixed(2)}x` : 'n/a');
   const b = r.baseline.stages.tickToOrder;
-  for (const [label, e] of [['engine', r.engine.stages.tickToOrder], ['engineHttp', r.engineHttp.stages.tickToOrder]] as const) {
+  for (const [label, e] of [['engine', r.engine.stages.tickToOrder], ['engineDefault', r.engineDefault.stages.tickToOrder]] as const) {
     lines.push(`tick-to-order baseline/${label}: p50 ${ratio(e.p50, b.p50)}, p99 ${ratio(e.p99, b.p99)}, p99.9 ${ratio(e.p999, b.p999)}`);
   }
   process.stdout.write(lines.join('\n') + '\n');

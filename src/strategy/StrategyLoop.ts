@@ -92,7 +92,7 @@ export class StrategyLoop implements WorkProbe {
     for (;;) {
       if (this.drainOnce() > 0) wait.busy();
       else wait.idle(this);
-      if ((++iter & 4095) === 0 || wait.parks !== parks) {
+      if ((++iter & 65535) === 0 || wait.parks !== parks) {
         parks = wait.parks;
         if (this.stopped() || performance.now() >= end) return;
       }
