@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { setFlagsFromString } from 'node:v8';
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../config/Config.js';
@@ -148,6 +149,12 @@ export class Engine {
     // Downstream first: execution, then strategy, then the feed that drives them.
     await this.spawn('execution', execInit);
     const young = cfg.threads.strategyYoungGenMb;
+    if (young > 0) {
+      // V8 starts a heap's semi-space at 1 MB and grows it one scavenge at a time; start the strategy
+      // worker's at full size so its steady state sees no scavenge. (Process-wide flag: workers spawned
+      // after this get the same floor, which only makes their scavenges rarer.)
+      setFlagsFromString(`--min-semi-space-size=${Math.max(1, Math.floor(young / 3))}`);
+    }
     await this.spawn('strategy', stratInit, young > 0 ? { maxYoungGenerationSizeMb: young } : undefined);
     await this.spawn('feed', feedInit);
     this.startedAt = performance.now();
