@@ -151,11 +151,15 @@ export class Engine {
     const young = cfg.threads.strategyYoungGenMb;
     if (young > 0) {
       // V8 starts a heap's semi-space at 1 MB and grows it one scavenge at a time; start the strategy
-      // worker's at full size so its steady state sees no scavenge. (Process-wide flag: workers spawned
-      // after this get the same floor, which only makes their scavenges rarer.)
+      // worker's at full size so its steady state sees no scavenge. The flag is process-wide, so it is set
+      // only while that heap is created: a large young generation elsewhere means long scavenge pauses.
       setFlagsFromString(`--min-semi-space-size=${Math.max(1, Math.floor(young / 3))}`);
     }
-    await this.spawn('strategy', stratInit, young > 0 ? { maxYoungGenerationSizeMb: young } : undefined);
+    try {
+      await this.spawn('strategy', stratInit, young > 0 ? { maxYoungGenerationSizeMb: young } : undefined);
+    } finally {
+      if (young > 0) setFlagsFromString('--min-semi-space-size=0');
+    }
     await this.spawn('feed', feedInit);
     this.startedAt = performance.now();
     this.statsTimer = setInterval(() => this.logInterval(), cfg.stats.intervalMs);
