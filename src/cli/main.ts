@@ -12,7 +12,8 @@ Usage: hft <command> [options]
 
 Commands:
   run      Run the engine (paper trading against the built-in venue simulator by default)
-             --config FILE      configuration file (default: the embedded defaults; npm start uses config/default.json)
+             --config FILE      configuration file (default: $HFT_CONFIG, else the embedded defaults;
+                                npm start uses config/default.json)
              --duration S       stop after S seconds
              --summary FILE     write the final report as JSON when stopping
   sim      Run the venue simulator standalone; prints one JSON line with its URLs and test keys
@@ -71,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
 async function runCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   only(args, ['config', 'duration', 'summary'], 'run');
-  const cfg = loadConfig(str(args, 'config'));
+  const cfg = loadConfig(str(args, 'config') ?? process.env.HFT_CONFIG);
   const duration = num(args, 'duration', { min: 0.1, max: 1e7 });
   const summary = str(args, 'summary');
   const log = createLogger(cfg.log.level);
