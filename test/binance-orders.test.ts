@@ -3,7 +3,8 @@ import { createHmac } from 'node:crypto';
 import { signHex, wsApiPayload } from '../src/venues/binance/sign.js';
 import { BinanceOrderEncoder } from '../src/venues/binance/OrderEncoder.js';
 import { classifyOrderResponse } from '../src/venues/binance/orderResponse.js';
-import { makeInstrument, formatScaled, parseStep, qtyToSteps } from '../src/core/Instrument.js';
+import { makeInstrument, formatSteps, parseStep, qtyToSteps } from '../src/core/Instrument.js';
+import { writeScaled } from '../src/core/Instrument.js';
 import { ExecType, IN, IntentFlag, OrderStatus, OrderType, Side, TimeInForce } from '../src/ring/layout.js';
 
 // protocols.md §1.5: the official USDT-M signature vectors.
@@ -34,15 +35,20 @@ describe('exact decimals', () => {
     expect(parseStep('0.005')).toEqual({ units: 5, scale: 3 });
     expect(parseStep('1')).toEqual({ units: 1, scale: 0 });
     expect(() => parseStep('1e-3')).toThrow(/plain decimal/);
-    expect(formatScaled(15, 1, 3)).toBe('0.015');
-    expect(formatScaled(3, 1, 1)).toBe('0.3');
-    expect(formatScaled(7, 5, 1)).toBe('3.5');
-    expect(formatScaled(1042357, 1, 1)).toBe('104235.7');
-    expect(formatScaled(0, 1, 2)).toBe('0.00');
-    expect(formatScaled(12, 1, 0)).toBe('12');
+    expect(formatSteps(15, 1, 3)).toBe('0.015');
+    expect(formatSteps(3, 1, 1)).toBe('0.3');
+    expect(formatSteps(7, 5, 1)).toBe('3.5');
+    expect(formatSteps(1042357, 1, 1)).toBe('104235.7');
+    expect(formatSteps(0, 1, 2)).toBe('0.00');
+    expect(formatSteps(12, 1, 0)).toBe('12');
     const inst = makeInstrument('BTCUSDT', '0.10', '0.001', '0.001', '100');
     // 0.1 + 0.2 in floats is 0.30000000000000004; as steps it is exactly 300 of 0.001
-    expect(formatScaled(qtyToSteps(inst, 0.1 + 0.2), inst.stepUnits, inst.qtyScale)).toBe('0.300');
+    expect(formatSteps(qtyToSteps(inst, 0.1 + 0.2), inst.stepUnits, inst.qtyScale)).toBe('0.300');
+    // the allocation-free writer used by the order encoder agrees with the string formatter
+    const buf = new Uint8Array(32);
+    for (const [c, u, sc] of [[15, 1, 3], [7, 5, 1], [1042357, 1, 1], [0, 1, 2], [12, 1, 0], [-25, 1, 2]] as const) {
+      expect(Buffer.from(buf.subarray(0, writeScaled(buf, 0, c, u, sc))).toString('latin1')).toBe(formatSteps(c, u, sc));
+    }
   });
 });
 

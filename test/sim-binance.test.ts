@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request, WebSocket } from 'undici';
 import { startBinanceVenue, type BinanceVenueHandle, type BinanceVenueOptions } from '../src/sim/binance/BinanceVenue.js';
 import { signedPayload, stripSignature, verifySignature, wsApiPayload } from '../src/sim/binance/signing.js';
-import { formatRatio, formatScaled, parseScaled } from '../src/sim/decimal.js';
+import { formatRatio, formatScaled, parseScaled } from '../src/core/decimal.js';
 import { resolveInstruments } from '../src/sim/instruments.js';
 import { SyntheticMarket } from '../src/sim/market/SyntheticMarket.js';
 import type { DepthEvent, MarketEventKind } from '../src/sim/market/types.js';

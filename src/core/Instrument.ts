@@ -1,3 +1,5 @@
+import { formatScaled } from './decimal.js';
+
 /**
  * Venue instrument rules as exact integers. Order prices and quantities travel as integer ticks and
  * steps; they become decimal text only when a request is written, so `0.30000000000000004` can never be
@@ -81,9 +83,7 @@ export function writeScaled(buf: Uint8Array, pos: number, count: number, units: 
 }
 const SCRATCH = new Uint8Array(40);
 
-/** Same as writeScaled, as a string (for logs and tests; allocates). */
-export function formatScaled(count: number, units: number, scale: number): string {
-  const b = new Uint8Array(48);
-  const end = writeScaled(b, 0, count, units, scale);
-  return new TextDecoder().decode(b.subarray(0, end));
+/** `count` ticks or steps of `units * 10^-scale` as decimal text (logs, tests; allocates). */
+export function formatSteps(count: number, units: number, scale: number): string {
+  return formatScaled(count * units, scale);
 }

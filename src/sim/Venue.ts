@@ -1,4 +1,4 @@
-import { formatRatio, formatScaledBig } from './decimal.js';
+import { formatRatio, formatScaledBig } from '../core/decimal.js';
 import type { Instrument } from './instruments.js';
 import type { MarketEvent, MarketSource, Side } from './market/types.js';
 import type { Rng } from './rng.js';

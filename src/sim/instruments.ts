@@ -1,4 +1,4 @@
-import { decimalsOf, formatScaled, parseScaled } from './decimal.js';
+import { decimalsOf, formatScaled, parseScaled } from '../core/decimal.js';
 
 /**
  * A simulated instrument as a venue would describe it (decimal strings, as in Binance exchangeInfo).

@@ -1,4 +1,4 @@
-import { formatRatio, formatScaled, formatScaledBig } from '../decimal.js';
+import { formatRatio, formatScaled, formatScaledBig } from '../../core/decimal.js';
 import type { Instrument } from '../instruments.js';
 import type { BookTickerEvent, DepthEvent, DepthSnapshot, MarketEvent, TradeEvent } from '../market/types.js';
 import type { SimOrder } from '../Venue.js';

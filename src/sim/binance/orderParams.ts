@@ -1,4 +1,4 @@
-import { parseScaled } from '../decimal.js';
+import { parseScaled } from '../../core/decimal.js';
 import type { MarketSource } from '../market/types.js';
 import type { NewOrder, OrderType, PositionSide, TimeInForce, VenueCore } from '../Venue.js';
 import { E, type BinanceError } from './errors.js';

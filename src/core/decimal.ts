@@ -1,5 +1,5 @@
 /**
- * Exact decimal strings <-> scaled integers. The simulator keeps every price and quantity as an integer
+ * Exact decimal strings <-> scaled integers, for the engine and the simulator. Every price and quantity is an integer
  * (ticks, steps, or units of 10^-scale) and only makes decimal strings at the edge, so no float artefact
  * (0.30000000000000004) can ever reach the wire.
  */
