@@ -27,6 +27,8 @@ export const enum RecordType {
   OrderCancel = 33,
   // ring C: execution reports
   ExecReport = 64,
+  /** ring C: a position/balance change from the user data stream (ACCOUNT_UPDATE) or a REST reconcile */
+  AccountUpdate = 65,
 }
 
 /** Header flags (bits 8..15 of header word). */
@@ -39,6 +41,10 @@ export const enum RecordFlag {
   Last = 1 << 2,
   /** Ring A depth: the event is a partial-depth snapshot (top N), not a diff. */
   Snapshot = 1 << 3,
+  /** Ring A kline: the candle is closed (`x: true`). */
+  Closed = 1 << 4,
+  /** Ring A depth: a full book (REST snapshot or re-emitted local book); clear the side(s) before applying. */
+  Reset = 1 << 5,
 }
 
 // ---- header word helpers (int32 index = base*2 for word 0) ----
@@ -108,6 +114,63 @@ export function depthLevels(count: number): number {
 }
 export function depthAskMask(count: number): number {
   return (count >>> 8) & 0xff;
+}
+
+/** markPriceUpdate. */
+export const enum MP {
+  EVENT_TIME = 3,
+  MARK = 4,
+  INDEX = 5,
+  /** estimated settle price */
+  SETTLE = 6,
+  FUNDING_RATE = 7,
+  NEXT_FUNDING_TIME = 8,
+}
+
+/** forceOrder (a liquidation order's fill). Side is Side (1 buy, -1 sell) of the liquidation order. */
+export const enum FO {
+  EVENT_TIME = 3,
+  TRADE_TIME = 4,
+  SIDE = 5,
+  PRICE = 6,
+  QTY = 7,
+  AVG_PRICE = 8,
+  LAST_QTY = 9,
+  CUM_QTY = 10,
+}
+
+/** kline; header flag Closed marks a final candle. Interval = CLOSE_TIME + 1 - OPEN_TIME. */
+export const enum KL {
+  EVENT_TIME = 3,
+  OPEN_TIME = 4,
+  CLOSE_TIME = 5,
+  OPEN = 6,
+  HIGH = 7,
+  LOW = 8,
+  CLOSE = 9,
+  VOLUME = 10,
+  QUOTE_VOLUME = 11,
+  TRADES = 12,
+  TAKER_BUY_VOLUME = 13,
+  TAKER_BUY_QUOTE_VOLUME = 14,
+}
+
+/** Per-symbol order-book state as the feed sees it; strategies that quote need Live. */
+export const enum BookState {
+  Syncing = 1,
+  Live = 2,
+  Stale = 3,
+}
+
+/** FeedStatus: a change of one symbol's book state (or of the connection). */
+export const enum FS {
+  BOOK_STATE = 3,
+  GAPS = 4,
+  RESYNCS = 5,
+  /** 1 while the market-data connection is up */
+  CONNECTED = 6,
+  /** last applied depth update id */
+  LAST_UPDATE_ID = 7,
 }
 
 // ---------------------------------------------------------------- ring B: order intents
@@ -183,6 +246,17 @@ export const enum RejectReason {
   Timeout = 4,
   MaxOrderQty = 5,
   MaxPosition = 6,
+  /** local exchangeInfo checks (before sending) */
+  PriceFilter = 7,
+  LotSize = 8,
+  MinNotional = 9,
+  PercentPrice = 10,
+  /** a local order-rate or weight budget is exhausted, or the venue answered 429 */
+  RateLimited = 11,
+  /** order entry halted (418 ban, or an operator halt) */
+  Halted = 12,
+  /** the book or instrument is not ready (no exchangeInfo, book not live) */
+  NotReady = 13,
   Unknown = 99,
 }
 
@@ -209,4 +283,32 @@ export const enum RP {
   /** message bytes (UTF-8, truncated to REPORT_MSG_MAX) start at this word */
   MSG = 20,
 }
+/** AccountUpdate (ring C): one position's state after a change, and the margin asset's wallet balance. */
+export const enum AU {
+  EVENT_TIME = 3,
+  /** position amount, signed (base units) */
+  POSITION_AMT = 4,
+  ENTRY_PRICE = 5,
+  BREAK_EVEN_PRICE = 6,
+  UNREALIZED_PNL = 7,
+  /** accumulated realized PnL (pre-fee) */
+  REALIZED_PNL = 8,
+  WALLET_BALANCE = 9,
+  CROSS_WALLET_BALANCE = 10,
+  /** AccountUpdateReason */
+  REASON = 11,
+  /** 1 = the balance words are valid */
+  HAS_BALANCE = 12,
+  /** 1 = the position words are valid */
+  HAS_POSITION = 13,
+}
+export const enum AccountUpdateReason {
+  Order = 1,
+  FundingFee = 2,
+  Deposit = 3,
+  Withdraw = 4,
+  Reconcile = 5,
+  Other = 9,
+}
+
 export const REPORT_MSG_MAX = (REPORT_SLOT_BYTES / 8 - RP.MSG) * 8; // 96 bytes
