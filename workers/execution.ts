@@ -20,6 +20,7 @@ const gc = new GcCounter();
 const ringB = SpscRing.attach(init.ringB);
 const ringC = SpscRing.attach(init.ringC);
 let offsetMs = init.timeOffsetMs;
+if (init.transport === 'wsapi') throw new Error('execution.transport "wsapi" is not wired into the execution worker yet');
 const gateway = new OrderGateway(ringB, ringC, new BinanceOrderEncoder(init.instruments, init.apiSecret, init.clientIdPrefix, init.recvWindow), {
   restUrl: init.restUrl,
   transport: init.transport,

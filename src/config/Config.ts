@@ -32,19 +32,47 @@ export interface EngineConfig {
     /** start the built-in venue simulator (paper trading) */
     embedded: boolean;
     restUrl: string;
+    /** market-data WebSocket base (e.g. wss://fstream.binance.com); paths are added per stream kind */
     wsUrl: string;
+    /** WebSocket API for order entry (e.g. wss://ws-fapi.binance.com/ws-fapi/v1); "" = derive from wsUrl */
+    wsApiUrl: string;
     sim: { rate: number; seed: number; port: number };
   };
   symbols: string[];
   feed: {
     streams: string[];
     reconnect: { initialMs: number; maxMs: number; jitter: number };
+    /** 'split': /public and /market base paths (2026); 'legacy': the root (testnet) */
+    routing: 'split' | 'legacy';
+    /** streams in the connection URL, or SUBSCRIBE messages after open */
+    subscribe: 'url' | 'message';
+    /** control messages per second per connection (the venue disconnects above 10) */
+    controlPerSecond: number;
+    /** open a replacement connection this long after a connection opened (the venue cuts at 24 h); 0 = never */
+    rotateAfterMs: number;
+  };
+  book: {
+    /** REST depth snapshot size (weight 2/5/10/20 for <=50/100/500/1000) */
+    snapshotLimit: number;
+    /** at most this many resyncs per symbol per minute; beyond it the symbol stays stale until the next minute */
+    maxResyncsPerMinute: number;
+    /** first resync retry delay; doubles per failed attempt */
+    resyncBackoffMs: number;
+    /** a live book with no depth event for this long reads as stale (0 = never) */
+    staleAfterMs: number;
   };
   strategy: { name: 'ping-pong'; params: PingPongParams };
   risk: { maxOrderQty: number; maxPosition: number };
   execution: {
-    /** undici Client, or the hand-written HttpConnection (one synchronous write per order) */
-    transport: 'undici' | 'http';
+    /**
+     * undici Client, the hand-written HttpConnection (one synchronous write per order), or the venue's
+     * WebSocket API (order.place / order.cancel on one persistent connection)
+     */
+    transport: 'undici' | 'http' | 'wsapi';
+    /** keep a user data stream (listenKey) for fills and account updates */
+    userStream: boolean;
+    /** listenKey keep-alive period */
+    listenKeyKeepAliveMs: number;
     /** keep the order encoder hot by running it on a dummy intent every N ms (0 = off) */
     warmIntervalMs: number;
     recvWindow: number;
@@ -87,7 +115,7 @@ type Spec =
   | { t: 'obj'; fields: Record<string, Spec> };
 
 const SYMBOL = /^[A-Z0-9]{2,30}$/;
-const STREAM = /^(bookTicker|aggTrade|trade|depth(@100ms|@500ms|@0ms)?|depth(5|10|20)(@100ms|@500ms)?)$/;
+const STREAM = /^(bookTicker|aggTrade|trade|depth(@100ms|@500ms|@0ms)?|depth(5|10|20)(@100ms|@500ms)?|markPrice(@1s)?|forceOrder|kline_(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M))$/;
 const URL_OR_EMPTY = /^$|^(https?|wss?):\/\/[^\s]+$/;
 
 const SCHEMA: Spec = {
@@ -101,6 +129,7 @@ const SCHEMA: Spec = {
         embedded: { t: 'bool' },
         restUrl: { t: 'str', pattern: URL_OR_EMPTY, allowed: 'an http(s) URL or ""' },
         wsUrl: { t: 'str', pattern: URL_OR_EMPTY, allowed: 'a ws(s) URL or ""' },
+        wsApiUrl: { t: 'str', pattern: URL_OR_EMPTY, allowed: 'a ws(s) URL or ""' },
         sim: {
           t: 'obj',
           fields: {
@@ -115,7 +144,7 @@ const SCHEMA: Spec = {
     feed: {
       t: 'obj',
       fields: {
-        streams: { t: 'strs', pattern: STREAM, allowed: 'bookTicker, aggTrade, trade, depth, depth@100ms, depth@500ms, depth5/10/20[@100ms|@500ms]', minItems: 1 },
+        streams: { t: 'strs', pattern: STREAM, allowed: 'bookTicker, aggTrade, trade, depth[@100ms|@500ms|@0ms], depth5/10/20[@100ms|@500ms], markPrice[@1s], forceOrder, kline_<interval>', minItems: 1 },
         reconnect: {
           t: 'obj',
           fields: {
@@ -124,6 +153,19 @@ const SCHEMA: Spec = {
             jitter: { t: 'num', min: 0, max: 1 },
           },
         },
+        routing: { t: 'enum', values: ['split', 'legacy'] },
+        subscribe: { t: 'enum', values: ['url', 'message'] },
+        controlPerSecond: { t: 'int', min: 1, max: 10 },
+        rotateAfterMs: { t: 'int', min: 0, max: 24 * 3600_000 - 60_000 },
+      },
+    },
+    book: {
+      t: 'obj',
+      fields: {
+        snapshotLimit: { t: 'int', min: 5, max: 1000 },
+        maxResyncsPerMinute: { t: 'int', min: 1, max: 60 },
+        resyncBackoffMs: { t: 'int', min: 10, max: 60_000 },
+        staleAfterMs: { t: 'int', min: 0, max: 3_600_000 },
       },
     },
     strategy: {
@@ -152,7 +194,9 @@ const SCHEMA: Spec = {
     execution: {
       t: 'obj',
       fields: {
-        transport: { t: 'enum', values: ['undici', 'http'] },
+        transport: { t: 'enum', values: ['undici', 'http', 'wsapi'] },
+        userStream: { t: 'bool' },
+        listenKeyKeepAliveMs: { t: 'int', min: 1000, max: 3_600_000 },
         warmIntervalMs: { t: 'int', min: 0, max: 60_000 },
         recvWindow: { t: 'int', min: 1, max: 60_000 },
         requestTimeoutMs: { t: 'int', min: 10, max: 120_000 },
@@ -184,12 +228,20 @@ const SCHEMA: Spec = {
 /** The embedded defaults: paper trading against the built-in simulator, no keys needed. */
 export const DEFAULT_CONFIG: EngineConfig = {
   mode: 'paper',
-  venue: { name: 'binance-usdm', embedded: true, restUrl: '', wsUrl: '', sim: { rate: 2000, seed: 42, port: 0 } },
+  venue: { name: 'binance-usdm', embedded: true, restUrl: '', wsUrl: '', wsApiUrl: '', sim: { rate: 2000, seed: 42, port: 0 } },
   symbols: ['BTCUSDT', 'ETHUSDT'],
-  feed: { streams: ['bookTicker', 'aggTrade', 'depth@100ms'], reconnect: { initialMs: 100, maxMs: 10_000, jitter: 0.3 } },
+  feed: {
+    streams: ['bookTicker', 'aggTrade', 'depth@100ms'],
+    reconnect: { initialMs: 100, maxMs: 10_000, jitter: 0.3 },
+    routing: 'split',
+    subscribe: 'url',
+    controlPerSecond: 4,
+    rotateAfterMs: 23 * 3600_000,
+  },
+  book: { snapshotLimit: 1000, maxResyncsPerMinute: 6, resyncBackoffMs: 250, staleAfterMs: 0 },
   strategy: { name: 'ping-pong', params: { symbol: 'BTCUSDT', quantity: 0.002, cooldownMs: 1000, triggerPrice: 0, everyNTicks: 0 } },
   risk: { maxOrderQty: 0.01, maxPosition: 0.01 },
-  execution: { transport: 'undici', warmIntervalMs: 0, recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
+  execution: { transport: 'undici', userStream: true, listenKeyKeepAliveMs: 30 * 60_000, warmIntervalMs: 0, recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
   rings: { marketCapacity: 65536, intentCapacity: 1024, reportCapacity: 1024 },
   threads: { strategyWait: 'spin-then-park', spinBudgetUs: 50, yieldAfterIntentUs: 0, strategyYoungGenMb: 64 },
   stats: { intervalMs: 5000 },
@@ -308,8 +360,15 @@ export function validateConfig(raw: unknown): EngineConfig {
   if (!cfg.venue.embedded && (!cfg.venue.restUrl || !cfg.venue.wsUrl)) {
     throw new ConfigError('venue.restUrl', 'and venue.wsUrl must be set when venue.embedded is false');
   }
-  if (cfg.mode !== 'paper') {
-    throw new ConfigError('mode', `"${cfg.mode}" is not available yet: this build trades on paper only (allowed: paper)`);
+  if (cfg.mode === 'live') {
+    throw new ConfigError('mode', '"live" is not available yet: this build trades on paper or on the venue\'s testnet (allowed: paper, testnet)');
+  }
+  if (cfg.mode === 'testnet' && cfg.venue.embedded) {
+    throw new ConfigError('venue.embedded', 'must be false in testnet mode (the testnet is a real venue; see config/testnet.json)');
+  }
+  const validLimits = [5, 10, 20, 50, 100, 500, 1000];
+  if (!validLimits.includes(cfg.book.snapshotLimit)) {
+    throw new ConfigError('book.snapshotLimit', `must be one of ${validLimits.join(', ')}; got ${cfg.book.snapshotLimit}`);
   }
   return cfg;
 }

@@ -54,7 +54,7 @@ export interface ExecutionInit extends Common {
   ringC: RingDescriptor;
   instruments: Instrument[];
   restUrl: string;
-  transport: 'undici' | 'http';
+  transport: 'undici' | 'http' | 'wsapi';
   /** run the encoder on a dummy intent this often to keep it hot (0 = off) */
   warmIntervalMs: number;
   apiKey: string;
