@@ -43,10 +43,38 @@ describe('config', () => {
     expect(() => validateConfig(f)).toThrow(/rings\.marketCapacity must be a power of two; got 1000/);
   });
 
-  it('refuses live and testnet modes in this build with a clear message', () => {
+  it('refuses live mode in this build with a clear message', () => {
     const a = clone(DEFAULT_CONFIG);
     a.mode = 'live';
     expect(() => validateConfig(a)).toThrow(/mode "live" is not available yet/);
+  });
+
+  it('config/testnet.json targets Binance futures testnet on the legacy root, never the embedded simulator', () => {
+    const cfg = loadConfig(join(PROJECT_ROOT, 'config/testnet.json'), {});
+    expect(cfg.mode).toBe('testnet');
+    expect(cfg.venue.embedded).toBe(false);
+    expect(cfg.venue.restUrl).toBe('https://testnet.binancefuture.com');
+    expect(cfg.venue.wsUrl).toBe('wss://fstream.binancefuture.com');
+    expect(cfg.venue.wsApiUrl).toBe('wss://testnet.binancefuture.com/ws-fapi/v1');
+    expect(cfg.feed.routing).toBe('legacy');
+    const embedded = clone(cfg);
+    embedded.venue.embedded = true;
+    expect(() => validateConfig(embedded)).toThrow(/venue\.embedded must be false in testnet mode/);
+  });
+
+  it('checks the book-sync and feed keys', () => {
+    const a = clone(DEFAULT_CONFIG);
+    a.book.snapshotLimit = 300;
+    expect(() => validateConfig(a)).toThrow('config: book.snapshotLimit must be one of 5, 10, 20, 50, 100, 500, 1000; got 300');
+    const b = clone(DEFAULT_CONFIG);
+    b.feed.controlPerSecond = 11;
+    expect(() => validateConfig(b)).toThrow(/feed\.controlPerSecond must be between 1 and 10; got 11/);
+    const c = clone(DEFAULT_CONFIG) as unknown as { feed: { routing: string } };
+    c.feed.routing = 'root';
+    expect(() => validateConfig(c)).toThrow(/feed\.routing must be one of split, legacy; got "root"/);
+    const d = clone(DEFAULT_CONFIG);
+    d.feed.streams = ['markPrice@1s', 'kline_1m', 'forceOrder', 'depth20@100ms'];
+    expect(validateConfig(d).feed.streams).toHaveLength(4);
   });
 
   it('applies HFT_ environment overrides (JSON values, nested keys, case-insensitive)', () => {
