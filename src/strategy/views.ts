@@ -1,4 +1,22 @@
-import { AT, BT, DEPTH, RP, W, headerCount, headerFlags, headerType, depthLevels, depthAskMask, type RecordType, type OrderStatus, type ExecType } from '../ring/layout.js';
+import {
+  AT,
+  BT,
+  DEPTH,
+  FO,
+  KL,
+  MP,
+  RP,
+  RecordFlag,
+  RecordType,
+  W,
+  headerCount,
+  headerFlags,
+  headerType,
+  depthLevels,
+  depthAskMask,
+  type OrderStatus,
+  type ExecType,
+} from '../ring/layout.js';
 
 /**
  * Flyweight views over ring slots: one object per consumer, re-pointed at each record with `wrap`, so a
@@ -31,13 +49,26 @@ export class MarketEvent {
   get pubTs(): number {
     return this.f64[this.base + W.PUB_TS]!;
   }
-  /** venue event time (ms) */
+  /** venue event time (ms); NaN if the event carried none, 0 for a record type without one (FeedStatus) */
   get eventTime(): number {
-    // BookTicker, AggTrade/Trade and Depth keep the event time in different words.
-    const t = this.type as number;
-    if (t === 1) return this.f64[this.base + BT.EVENT_TIME]!;
-    if (t === 3) return this.f64[this.base + DEPTH.EVENT_TIME]!;
-    return this.f64[this.base + AT.EVENT_TIME]!;
+    // each record type keeps the event time in its own word
+    switch (this.type) {
+      case RecordType.BookTicker:
+        return this.f64[this.base + BT.EVENT_TIME]!;
+      case RecordType.AggTrade:
+      case RecordType.Trade:
+        return this.f64[this.base + AT.EVENT_TIME]!;
+      case RecordType.Depth:
+        return this.f64[this.base + DEPTH.EVENT_TIME]!;
+      case RecordType.MarkPrice:
+        return this.f64[this.base + MP.EVENT_TIME]!;
+      case RecordType.ForceOrder:
+        return this.f64[this.base + FO.EVENT_TIME]!;
+      case RecordType.Kline:
+        return this.f64[this.base + KL.EVENT_TIME]!;
+      default:
+        return 0;
+    }
   }
   // bookTicker
   get bid(): number {
@@ -81,6 +112,90 @@ export class MarketEvent {
   }
   get finalUpdateId(): number {
     return this.f64[this.base + DEPTH.FINAL_UPDATE_ID]!;
+  }
+  // markPriceUpdate (missing fields read NaN: 2019 events carry no index / settle price)
+  get mark(): number {
+    return this.f64[this.base + MP.MARK]!;
+  }
+  get index(): number {
+    return this.f64[this.base + MP.INDEX]!;
+  }
+  /** estimated settle price (meaningful in the last hour before a delivery) */
+  get settlePrice(): number {
+    return this.f64[this.base + MP.SETTLE]!;
+  }
+  get fundingRate(): number {
+    return this.f64[this.base + MP.FUNDING_RATE]!;
+  }
+  /** ms; 0 for delivery contracts */
+  get nextFundingTime(): number {
+    return this.f64[this.base + MP.NEXT_FUNDING_TIME]!;
+  }
+  // forceOrder: the liquidation order (Side.Sell = a long was liquidated)
+  get liquidationSide(): number {
+    return this.f64[this.base + FO.SIDE]!;
+  }
+  get liquidationPrice(): number {
+    return this.f64[this.base + FO.PRICE]!;
+  }
+  /** original quantity of the liquidation order */
+  get liquidationQty(): number {
+    return this.f64[this.base + FO.QTY]!;
+  }
+  get liquidationAvgPrice(): number {
+    return this.f64[this.base + FO.AVG_PRICE]!;
+  }
+  get liquidationLastQty(): number {
+    return this.f64[this.base + FO.LAST_QTY]!;
+  }
+  get liquidationCumQty(): number {
+    return this.f64[this.base + FO.CUM_QTY]!;
+  }
+  get liquidationTime(): number {
+    return this.f64[this.base + FO.TRADE_TIME]!;
+  }
+  // kline
+  get openTime(): number {
+    return this.f64[this.base + KL.OPEN_TIME]!;
+  }
+  get closeTime(): number {
+    return this.f64[this.base + KL.CLOSE_TIME]!;
+  }
+  /** candle length in ms (close time is the last ms of the candle) */
+  get intervalMs(): number {
+    return this.f64[this.base + KL.CLOSE_TIME]! + 1 - this.f64[this.base + KL.OPEN_TIME]!;
+  }
+  get open(): number {
+    return this.f64[this.base + KL.OPEN]!;
+  }
+  get high(): number {
+    return this.f64[this.base + KL.HIGH]!;
+  }
+  get low(): number {
+    return this.f64[this.base + KL.LOW]!;
+  }
+  get close(): number {
+    return this.f64[this.base + KL.CLOSE]!;
+  }
+  /** base-asset volume */
+  get volume(): number {
+    return this.f64[this.base + KL.VOLUME]!;
+  }
+  get quoteVolume(): number {
+    return this.f64[this.base + KL.QUOTE_VOLUME]!;
+  }
+  get trades(): number {
+    return this.f64[this.base + KL.TRADES]!;
+  }
+  get takerBuyVolume(): number {
+    return this.f64[this.base + KL.TAKER_BUY_VOLUME]!;
+  }
+  get takerBuyQuoteVolume(): number {
+    return this.f64[this.base + KL.TAKER_BUY_QUOTE_VOLUME]!;
+  }
+  /** the candle is final (`x: true`) */
+  get closed(): boolean {
+    return (headerFlags(this.i32[this.base * 2]!) & RecordFlag.Closed) !== 0;
   }
 }
 

@@ -6,6 +6,9 @@ import {
   BT,
   DEPTH,
   DEPTH_LEVELS_PER_RECORD,
+  FO,
+  KL,
+  MP,
   RecordFlag,
   RecordType,
   W,
@@ -13,16 +16,36 @@ import {
   packHeader,
 } from '../../ring/layout.js';
 
-/** Negative results of `BinanceMarketDecoder.decode` (a result >= 0 is the number of records committed). */
+/**
+ * Negative results of `BinanceMarketDecoder.decode` (a result >= 0 is the number of records committed).
+ * Every malformed frame gets exactly one of the reasons Malformed, Truncated, MissingField, WrongType,
+ * BadNumber, BadValue (each counted in its own counter and all together in `malformed`); nothing of it
+ * is committed.
+ */
 export const enum DecodeStatus {
-  /** A valid frame that is not a market event we decode (subscription reply, markPriceUpdate, user data, ...). */
+  /** A valid frame that is not a market event we decode (subscription reply, user data, ...). */
   Ignored = -1,
-  /** Truncated, not JSON, a required field missing or of the wrong type, a bad number. */
+  /** Not JSON: garbage bytes, a syntax error, trailing bytes after the value. */
   Malformed = -2,
-  /** A market event for a symbol the registry does not hold. */
+  /** A market event for a symbol the registry does not hold (an array frame: none of its symbols). */
   UnknownSymbol = -3,
-  /** The ring had no free slot: nothing was written, the symbol's next record carries GapBefore. */
+  /** The ring had no free slot: nothing was written, the symbols' next records carry GapBefore. */
   RingFull = -4,
+  /** The frame ends inside a string, object or array (bytes missing at its end). */
+  Truncated = -5,
+  /** A field the event cannot do without is absent (symbol, price, qty, update ids, `o` / `k`, ...). */
+  MissingField = -6,
+  /** A field of the event holds another JSON type than it should (`"m":"true"`, `"p":null`, `"o":[]`). */
+  WrongType = -7,
+  /** A number (or numeric string) that does not read as one: `"1.2.3"`, `""`, an id of 2^53 or more. */
+  BadNumber = -8,
+  /** A string outside its set of values (a liquidation side other than BUY / SELL). */
+  BadValue = -9,
+}
+
+/** True for the statuses that mean the frame itself is malformed (as opposed to ignored / unknown / full). */
+export function isMalformedStatus(s: number): boolean {
+  return s === DecodeStatus.Malformed || (s <= DecodeStatus.Truncated && s >= DecodeStatus.BadValue);
 }
 
 /**
@@ -31,9 +54,11 @@ export const enum DecodeStatus {
  * KEY_*: key codes (a one-letter key's code is its byte; a few longer keys get codes above 255).
  * EV_*: the event being decoded (value of `e`).
  * S_*: slots of `vals`, one per key we read. K_* = 1 << slot: in `has`, the key was read with its expected
- * type; in `bad`, the key was there with a value we could not read (a bad key of the event's own type makes
- * the frame Malformed). K_S is the symbol; H_*_LEVELS mark `b` / `a` read as level arrays (K_B / K_A in
- * `has` mean their decimal form). USED_* are the keys an event type reads, NEED_* those it requires.
+ * type; in `bad`, the key was there with a value we could not read (`badNum`: ... because it was a bad
+ * number rather than another type). K_S is the symbol; H_*_LEVELS mark `b` / `a` read as level arrays (K_B /
+ * K_A in `has` mean their decimal form); H_O / H_K mark the forceOrder `o` / kline `k` objects. USED_* are
+ * the keys an event type reads, NEED_* those it requires. The nested objects have their own slots (I_*) in
+ * `ivals` and masks (`ihas`, ...), with IUSED_* / INEED_*.
  * KIND_*: what a key holds, in the high byte of KEY_INFO (the slot is in the low byte).
  */
 const enum C {
@@ -41,13 +66,18 @@ const enum C {
   KEY_PU = 256,
   KEY_STREAM = 257,
   KEY_DATA = 258,
+  KEY_AP = 259,
+  KEY_TABLE_SIZE = 260,
 
   EV_NONE = 0,
   EV_BOOK_TICKER = 1,
   EV_AGG_TRADE = 2,
   EV_TRADE = 3,
   EV_DEPTH = 4,
-  EV_OTHER = 5,
+  EV_MARK_PRICE = 5,
+  EV_FORCE_ORDER = 6,
+  EV_KLINE = 7,
+  EV_OTHER = 8,
 
   S_LU = 0, // u
   S_UU = 1, // U
@@ -64,7 +94,13 @@ const enum C {
   S_L = 12,
   S_TID = 13, // t
   S_M = 14,
-  N_SLOTS = 15,
+  S_I = 15, // i: index price (markPrice)
+  S_PP = 16, // P: estimated settle price (markPrice)
+  S_R = 17, // r: funding rate (markPrice)
+  N_SLOTS = 18,
+  S_SYM = 18,
+  S_OBJ_O = 21,
+  S_OBJ_K = 22,
 
   K_LU = 1 << S_LU,
   K_UU = 1 << S_UU,
@@ -81,9 +117,14 @@ const enum C {
   K_L = 1 << S_L,
   K_TID = 1 << S_TID,
   K_M = 1 << S_M,
-  K_S = 1 << 15,
-  H_B_LEVELS = 1 << 16,
-  H_A_LEVELS = 1 << 17,
+  K_I = 1 << S_I,
+  K_PP = 1 << S_PP,
+  K_R = 1 << S_R,
+  K_S = 1 << S_SYM,
+  H_B_LEVELS = 1 << 19,
+  H_A_LEVELS = 1 << 20,
+  H_O = 1 << S_OBJ_O,
+  H_K = 1 << S_OBJ_K,
 
   USED_BOOK_TICKER = K_S | K_LU | K_E | K_T | K_B | K_BQ | K_A | K_AQ,
   NEED_BOOK_TICKER = K_S | K_B | K_BQ | K_A | K_AQ,
@@ -95,6 +136,72 @@ const enum C {
   NEED_DEPTH = K_S | K_UU | K_LU | H_B_LEVELS | H_A_LEVELS,
   /** `has` after a depth event read by the template (every key, levels form) */
   HAS_DEPTH_TPL = K_S | K_UU | K_LU | K_PU | K_E | K_T | H_B_LEVELS | H_A_LEVELS,
+  USED_MARK_PRICE = K_S | K_E | K_P | K_I | K_PP | K_R | K_T,
+  NEED_MARK_PRICE = K_S | K_P,
+  USED_FORCE_ORDER = K_E | H_O,
+  NEED_FORCE_ORDER = H_O,
+  USED_KLINE = K_S | K_E | H_K,
+  NEED_KLINE = K_S | H_K,
+
+  // nested objects: forceOrder `o` (I_O_*) and kline `k` (I_K_*) share `ivals`
+  I_O_SIDE = 0, // S
+  I_O_QTY = 1, // q
+  I_O_PRICE = 2, // p
+  I_O_AVG = 3, // ap
+  I_O_LAST = 4, // l
+  I_O_CUM = 5, // z
+  I_O_TIME = 6, // T
+  I_K_OPEN_TIME = 7, // t
+  I_K_CLOSE_TIME = 8, // T
+  I_K_OPEN = 9, // o
+  I_K_HIGH = 10, // h
+  I_K_LOW = 11, // l
+  I_K_CLOSE = 12, // c
+  I_K_VOL = 13, // v
+  I_K_QVOL = 14, // q
+  I_K_TRADES = 15, // n
+  I_K_CLOSED = 16, // x
+  I_K_TBVOL = 17, // V
+  I_K_TBQVOL = 18, // Q
+  N_ISLOTS = 19,
+  I_O_SYM = 19, // o.s
+
+  IK_O_SIDE = 1 << I_O_SIDE,
+  IK_O_QTY = 1 << I_O_QTY,
+  IK_O_PRICE = 1 << I_O_PRICE,
+  IK_O_AVG = 1 << I_O_AVG,
+  IK_O_LAST = 1 << I_O_LAST,
+  IK_O_CUM = 1 << I_O_CUM,
+  IK_O_TIME = 1 << I_O_TIME,
+  IK_O_SYM = 1 << I_O_SYM,
+  IK_K_OPEN_TIME = 1 << I_K_OPEN_TIME,
+  IK_K_CLOSE_TIME = 1 << I_K_CLOSE_TIME,
+  IK_K_OPEN = 1 << I_K_OPEN,
+  IK_K_HIGH = 1 << I_K_HIGH,
+  IK_K_LOW = 1 << I_K_LOW,
+  IK_K_CLOSE = 1 << I_K_CLOSE,
+  IK_K_VOL = 1 << I_K_VOL,
+  IK_K_QVOL = 1 << I_K_QVOL,
+  IK_K_TRADES = 1 << I_K_TRADES,
+  IK_K_CLOSED = 1 << I_K_CLOSED,
+  IK_K_TBVOL = 1 << I_K_TBVOL,
+  IK_K_TBQVOL = 1 << I_K_TBQVOL,
+
+  IUSED_FORCE_ORDER = IK_O_SYM | IK_O_SIDE | IK_O_QTY | IK_O_PRICE | IK_O_AVG | IK_O_LAST | IK_O_CUM | IK_O_TIME,
+  INEED_FORCE_ORDER = IK_O_SYM | IK_O_SIDE | IK_O_QTY | IK_O_PRICE,
+  IUSED_KLINE = IK_K_OPEN_TIME |
+    IK_K_CLOSE_TIME |
+    IK_K_OPEN |
+    IK_K_HIGH |
+    IK_K_LOW |
+    IK_K_CLOSE |
+    IK_K_VOL |
+    IK_K_QVOL |
+    IK_K_TRADES |
+    IK_K_CLOSED |
+    IK_K_TBVOL |
+    IK_K_TBQVOL,
+  INEED_KLINE = IK_K_OPEN_TIME | IK_K_CLOSE_TIME | IK_K_OPEN | IK_K_HIGH | IK_K_LOW | IK_K_CLOSE | IK_K_VOL | IK_K_CLOSED,
 
   KIND_INT = 1 << 8,
   KIND_DEC = 2 << 8,
@@ -103,7 +210,13 @@ const enum C {
   KIND_BOOL = 4 << 8,
   KIND_EVENT = 5 << 8,
   KIND_SYMBOL = 6 << 8,
+  /** o (forceOrder), k (kline): a nested object with keys of its own */
+  KIND_OBJ = 7 << 8,
+  /** o.S: "BUY" / "SELL" */
+  KIND_SIDE = 8 << 8,
 
+  /** check(): the event is ours and complete */
+  OK = 0,
   TWO_53 = 9007199254740992,
 }
 
@@ -111,12 +224,15 @@ const LIT_BOOK_TICKER = ascii('bookTicker');
 const LIT_AGG_TRADE = ascii('aggTrade');
 const LIT_TRADE = ascii('trade');
 const LIT_DEPTH_UPDATE = ascii('depthUpdate');
+const LIT_MARK_PRICE = ascii('markPriceUpdate');
+const LIT_FORCE_ORDER = ascii('forceOrder');
+const LIT_KLINE = ascii('kline');
 const LIT_STREAM = ascii('stream');
 const LIT_DATA = ascii('data');
 const LIT_AT_DEPTH = ascii('@depth');
 
-/** What each key holds (by key code): kind | slot; 0 = a key we skip. */
-const KEY_INFO = new Uint16Array(C.KEY_DATA + 1);
+/** What each key of an event object holds (by key code): kind | slot; 0 = a key we skip. */
+const KEY_INFO = new Uint16Array(C.KEY_TABLE_SIZE);
 KEY_INFO[117] = C.KIND_INT | C.S_LU; // u
 KEY_INFO[85] = C.KIND_INT | C.S_UU; // U
 KEY_INFO[C.KEY_PU] = C.KIND_INT | C.S_PU;
@@ -132,8 +248,39 @@ KEY_INFO[65] = C.KIND_DEC | C.S_AQ; // A
 KEY_INFO[112] = C.KIND_DEC | C.S_P; // p
 KEY_INFO[113] = C.KIND_DEC | C.S_Q; // q
 KEY_INFO[109] = C.KIND_BOOL | C.S_M; // m
+KEY_INFO[105] = C.KIND_DEC | C.S_I; // i
+KEY_INFO[80] = C.KIND_DEC | C.S_PP; // P
+KEY_INFO[114] = C.KIND_DEC | C.S_R; // r
+KEY_INFO[111] = C.KIND_OBJ | C.S_OBJ_O; // o
+KEY_INFO[107] = C.KIND_OBJ | C.S_OBJ_K; // k
 KEY_INFO[101] = C.KIND_EVENT; // e
 KEY_INFO[115] = C.KIND_SYMBOL; // s
+
+/** Keys of a forceOrder's `o` object (`o`, `f`, `X`, `ps`, `st` ... are skipped). */
+const KEY_INFO_O = new Uint16Array(C.KEY_TABLE_SIZE);
+KEY_INFO_O[115] = C.KIND_SYMBOL; // s
+KEY_INFO_O[83] = C.KIND_SIDE | C.I_O_SIDE; // S
+KEY_INFO_O[113] = C.KIND_DEC | C.I_O_QTY; // q
+KEY_INFO_O[112] = C.KIND_DEC | C.I_O_PRICE; // p
+KEY_INFO_O[C.KEY_AP] = C.KIND_DEC | C.I_O_AVG;
+KEY_INFO_O[108] = C.KIND_DEC | C.I_O_LAST; // l
+KEY_INFO_O[122] = C.KIND_DEC | C.I_O_CUM; // z
+KEY_INFO_O[84] = C.KIND_INT | C.I_O_TIME; // T
+
+/** Keys of a kline's `k` object (`s`, `i`, `f`, `L`, `B` are skipped: the symbol is the event's `s`). */
+const KEY_INFO_K = new Uint16Array(C.KEY_TABLE_SIZE);
+KEY_INFO_K[116] = C.KIND_INT | C.I_K_OPEN_TIME; // t
+KEY_INFO_K[84] = C.KIND_INT | C.I_K_CLOSE_TIME; // T
+KEY_INFO_K[111] = C.KIND_DEC | C.I_K_OPEN; // o
+KEY_INFO_K[104] = C.KIND_DEC | C.I_K_HIGH; // h
+KEY_INFO_K[108] = C.KIND_DEC | C.I_K_LOW; // l
+KEY_INFO_K[99] = C.KIND_DEC | C.I_K_CLOSE; // c
+KEY_INFO_K[118] = C.KIND_DEC | C.I_K_VOL; // v
+KEY_INFO_K[113] = C.KIND_DEC | C.I_K_QVOL; // q
+KEY_INFO_K[110] = C.KIND_INT | C.I_K_TRADES; // n
+KEY_INFO_K[120] = C.KIND_BOOL | C.I_K_CLOSED; // x
+KEY_INFO_K[86] = C.KIND_DEC | C.I_K_TBVOL; // V
+KEY_INFO_K[81] = C.KIND_DEC | C.I_K_TBQVOL; // Q
 
 const SYM_CACHE_MASK = 1023;
 
@@ -204,20 +351,47 @@ const TPL_DEPTH = makeTemplate([
 /**
  * Decodes Binance USD-M market-data WebSocket text frames straight from their bytes into ring-A records.
  *
- * One `decode` call takes one frame: a raw event (`{"e":"bookTicker",...}`) or a combined-stream envelope
- * (`{"stream":"btcusdt@bookTicker","data":{...}}`), told apart by content, in any key order. Handled events:
- * bookTicker, aggTrade, trade, depthUpdate (diff and partial depth). Unknown keys are skipped whatever they
- * hold. Optional ints missing from an event (`a` in 2019 aggTrades, `pu`, `E`, `T`, ...) are written as -1.
+ * One `decode` call takes one frame: a raw event (`{"e":"bookTicker",...}`), a combined-stream envelope
+ * (`{"stream":"btcusdt@bookTicker","data":{...}}`) or an array of events (`!markPrice@arr`, raw `[...]` or
+ * enveloped `"data":[...]`: one record per element of a registered symbol, elements of other symbols
+ * skipped and counted in `unknownSymbolElements`), told apart by content, in any key order, with any JSON
+ * whitespace. Handled events: bookTicker, aggTrade, trade, depthUpdate (diff and partial depth),
+ * markPriceUpdate, forceOrder (fields of its `o` object), kline (fields of its `k` object, `x` -> the
+ * Closed flag). Unknown keys are skipped whatever they hold.
+ *
+ * Optional fields missing from an event (`a` in 2019 aggTrades, `i` / `P` in 2019 markPrice, `pu`, `E`,
+ * `T`, `o.ap`, `k.n`, ...) are written as NaN, never as a number that could pass for a value (0 is a real
+ * funding rate, `T: 0` a real delivery-contract field). An empty string where a decimal goes counts as
+ * missing too.
+ *
+ * A malformed frame (see DecodeStatus) is counted by reason and skipped: nothing is committed, claimed
+ * slots are aborted. The whole frame must be valid JSON before anything is committed, so a frame with
+ * garbage after a good event, or an array with one bad element of ours, yields no records at all.
  *
  * Hot path: no JSON.parse, and nothing is allocated per frame except on the counted slow path of numbers
- * (`slowPathNumbers`) and when the level scratch has to grow for an unusually large depth event.
+ * (`slowPathNumbers`) and when the level or slot scratch has to grow for an unusually large event.
  */
 export class BinanceMarketDecoder {
   frames = 0;
   records = 0;
+  /** Malformed frames of every reason (the sum of the reason counters below). */
   malformed = 0;
+  /** per reason: DecodeStatus.Malformed (not JSON) */
+  syntaxErrors = 0;
+  /** DecodeStatus.Truncated */
+  truncated = 0;
+  /** DecodeStatus.MissingField */
+  missingField = 0;
+  /** DecodeStatus.WrongType */
+  wrongType = 0;
+  /** DecodeStatus.BadNumber */
+  badNumber = 0;
+  /** DecodeStatus.BadValue */
+  badValue = 0;
   ignored = 0;
   unknownSymbol = 0;
+  /** Elements of array frames (`!markPrice@arr`) skipped because their symbol is not registered. */
+  unknownSymbolElements = 0;
   ringFull = 0;
   /** Numbers that needed the exact slow path (more than 2^53 as digits, more than 22 decimals, exponent). */
   slowPathNumbers = 0;
@@ -234,14 +408,26 @@ export class BinanceMarketDecoder {
   private readonly symNames: Uint8Array[];
   private readonly symCache = new Int32Array(SYM_CACHE_MASK + 1).fill(-1);
 
-  // ---- the event being decoded (reset per frame)
+  // ---- the event being decoded (reset per frame, and per element of an array frame)
   private ev: number = C.EV_NONE;
   private has = 0;
   private bad = 0;
+  private badNum = 0;
+  /** Keys of the nested `o` / `k` object (same meaning as has / bad / badNum; ibadVal: a bad side). */
+  private ihas = 0;
+  private ibad = 0;
+  private ibadNum = 0;
+  private ibadVal = 0;
   private inData = false;
+  /** The envelope's `data` is an array: index of its `[` (decoded once the whole frame is known valid). */
+  private arrStart = -1;
   private symBuf: Uint8Array;
   private symStart = 0;
   private symEnd = 0;
+  /** forceOrder: the symbol is `o.s`, kept apart from any top-level `s`. */
+  private foSymBuf: Uint8Array;
+  private foSymStart = 0;
+  private foSymEnd = 0;
   /** Stream name of a combined-stream envelope: streamBuf[streamStart .. +streamLen); streamLen -1 = none. */
   private streamBuf: Uint8Array;
   private streamStart = 0;
@@ -251,18 +437,24 @@ export class BinanceMarketDecoder {
   // scratch for the rare escaped key / event name / symbol / stream name
   private readonly keyScratch = new Uint8Array(32);
   private readonly symScratch = new Uint8Array(64);
+  private readonly foSymScratch = new Uint8Array(64);
   private readonly streamScratch = new Uint8Array(256);
   /** Whether the last `symbolField` / `eventType` value was a string. */
   private strOk = false;
-  /** Values of the event's keys by slot. */
+  /** Set by `readLevels` when it failed on a number rather than on the shape. */
+  private levelsBadNum = false;
+  /** Values of the event's keys by slot, and of its nested object's keys. */
   private readonly vals = new Float64Array(C.N_SLOTS);
+  private readonly ivals = new Float64Array(C.N_ISLOTS);
   /** Bid / ask levels of a depth event: price, qty interleaved. */
   private bids = new Float64Array(256);
   private asks = new Float64Array(256);
   private nBids = 0;
   private nAsks = 0;
-  /** Word bases of the slots claimed for the current event. */
-  private bases = new Int32Array(64);
+  /** Word bases and symbols of the slots claimed for the current frame (published together). */
+  private bases = new Int32Array(256);
+  private recSym = new Int32Array(256);
+  private nBases = 0;
 
   constructor(
     private readonly symbols: SymbolRegistry,
@@ -271,6 +463,7 @@ export class BinanceMarketDecoder {
     this.gap = new Uint8Array(symbols.size);
     this.symNames = symbols.names.map(ascii);
     this.symBuf = this.symScratch;
+    this.foSymBuf = this.foSymScratch;
     this.streamBuf = this.streamScratch;
   }
 
@@ -283,14 +476,23 @@ export class BinanceMarketDecoder {
     const sc = this.sc;
     sc.reset(buf, end);
     this.resetEvent();
+    this.streamLen = -1;
+    this.arrStart = -1;
+    this.nBases = 0;
 
     const sp0 = sc.slowPathNumbers;
     let i = start < end && buf[start] === Ch.LBrace ? start : sc.ws(start);
     const c0 = sc.at(i);
     if (c0 !== Ch.LBrace) {
-      // a top-level array (`!markPrice@arr` on a raw connection) is valid JSON but not ours
-      if (c0 === Ch.LBracket && (i = sc.skipValue(i, 0)) >= 0 && sc.ws(i) === end) return this.ignore();
-      return this.malform();
+      // a top-level array: `!markPrice@arr` on a raw connection. Validated in full before any element is
+      // decoded, so a bad tail never leaves records behind.
+      if (c0 === Ch.LBracket && (i = sc.skipValue(i, 0)) >= 0 && sc.ws(i) === end) {
+        const n = this.decodeArray(sc.ws(start), recvTs, out);
+        this.slowPathNumbers += sc.slowPathNumbers - sp0;
+        return n;
+      }
+      this.slowPathNumbers += sc.slowPathNumbers - sp0;
+      return this.syntaxFail(buf, start, end);
     }
     // The fast paths (envelope, template) rely on the frame's last byte being its closing '}': a digit run
     // then always ends inside the frame, so their digit loops need no end check.
@@ -302,39 +504,138 @@ export class BinanceMarketDecoder {
     if (j !== -2) {
       i = j;
     } else {
-      // another shape (whitespace, other key order, escapes, ...): the general scan from the start
+      // another shape (whitespace, other key order, escapes, an array under data, ...): the general scan
       sc.slowPathNumbers = sp0;
       this.resetEvent();
+      this.streamLen = -1;
       i = this.scanObject(i, true);
     }
+    if (i < 0 || (i !== end && sc.ws(i) !== end)) {
+      this.slowPathNumbers += sc.slowPathNumbers - sp0;
+      return this.syntaxFail(buf, start, end);
+    }
+    if (this.arrStart >= 0) {
+      const n = this.decodeArray(this.arrStart, recvTs, out);
+      this.slowPathNumbers += sc.slowPathNumbers - sp0;
+      return n;
+    }
     this.slowPathNumbers += sc.slowPathNumbers - sp0;
-    if (i < 0 || (i !== end && sc.ws(i) !== end)) return this.malform();
 
-    const has = this.has;
-    const bad = this.bad;
+    const st = this.check();
+    if (st !== C.OK) return st === DecodeStatus.Ignored ? this.ignore() : this.reject(st);
+    const sym = this.eventSymbol();
+    if (sym < 0) return this.unknown();
+    if (this.emit(sym, recvTs, out) < 0) return this.full(out);
+    return this.publish(out);
+  }
+
+  /**
+   * The elements of the (already validated) array at `i`: events of ours are decoded in order, those of an
+   * unregistered symbol skipped, anything else (other events, non-objects) ignored. One malformed event of
+   * ours rejects the whole frame.
+   */
+  private decodeArray(i: number, recvTs: number, out: SlotWriter): number {
+    const sc = this.sc;
+    const buf = sc.buf;
+    let ours = 0;
+    let full = false;
+    i = sc.ws(i + 1);
+    if (buf[i] !== Ch.RBracket) {
+      for (;;) {
+        if (buf[i] === Ch.LBrace) {
+          this.resetEvent();
+          i = this.scanObject(i, false);
+          if (i < 0) {
+            // cannot happen after skipValue accepted the array; kept so a scanner bug cannot commit
+            out.abort();
+            this.nBases = 0;
+            return this.reject(DecodeStatus.Malformed);
+          }
+          const st = this.check();
+          if (st !== DecodeStatus.Ignored) {
+            if (st !== C.OK) {
+              out.abort();
+              this.nBases = 0;
+              return this.reject(st);
+            }
+            ours++;
+            const sym = this.eventSymbol();
+            if (sym < 0) {
+              this.unknownSymbolElements++;
+            } else if (full) {
+              this.gap[sym] = 1; // dropped with the rest of the frame
+            } else if (this.emit(sym, recvTs, out) < 0) {
+              full = true;
+            }
+          }
+        } else {
+          i = sc.skipValue(i, 1);
+        }
+        i = sc.ws(i);
+        if (buf[i] !== Ch.Comma) break;
+        i = sc.ws(i + 1);
+      }
+    }
+    if (full) return this.full(out);
+    if (this.nBases === 0) return ours === 0 ? this.ignore() : this.unknown();
+    return this.publish(out);
+  }
+
+  /** Whether the event just scanned is one of ours and complete: C.OK, Ignored, or a malformed reason. */
+  private check(): number {
     switch (this.ev) {
       case C.EV_BOOK_TICKER:
-        if ((bad & C.USED_BOOK_TICKER) !== 0 || (has & C.NEED_BOOK_TICKER) !== C.NEED_BOOK_TICKER) return this.malform();
-        return this.writeBookTicker(recvTs, out);
+        if ((this.has & (C.H_B_LEVELS | C.H_A_LEVELS)) !== 0) return DecodeStatus.WrongType;
+        return this.need(C.USED_BOOK_TICKER, C.NEED_BOOK_TICKER);
       case C.EV_AGG_TRADE:
-        if ((bad & C.USED_AGG_TRADE) !== 0 || (has & C.NEED_AGG_TRADE) !== C.NEED_AGG_TRADE) return this.malform();
-        return this.writeTrade(RecordType.AggTrade, recvTs, out);
+        return this.need(C.USED_AGG_TRADE, C.NEED_AGG_TRADE);
       case C.EV_TRADE:
-        if ((bad & C.USED_TRADE) !== 0 || (has & C.NEED_TRADE) !== C.NEED_TRADE) return this.malform();
-        return this.writeTrade(RecordType.Trade, recvTs, out);
+        return this.need(C.USED_TRADE, C.NEED_TRADE);
       case C.EV_DEPTH:
-        if ((bad & C.USED_DEPTH) !== 0 || (has & C.NEED_DEPTH) !== C.NEED_DEPTH) return this.malform();
-        return this.writeDepth(recvTs, out);
+        // b / a read as plain decimals: the wrong type for a depth event
+        if ((this.has & (C.K_B | C.K_A)) !== 0) return DecodeStatus.WrongType;
+        return this.need(C.USED_DEPTH, C.NEED_DEPTH);
+      case C.EV_MARK_PRICE:
+        return this.need(C.USED_MARK_PRICE, C.NEED_MARK_PRICE);
+      case C.EV_FORCE_ORDER: {
+        const st = this.need(C.USED_FORCE_ORDER, C.NEED_FORCE_ORDER);
+        return st !== C.OK ? st : this.needInner(C.IUSED_FORCE_ORDER, C.INEED_FORCE_ORDER);
+      }
+      case C.EV_KLINE: {
+        const st = this.need(C.USED_KLINE, C.NEED_KLINE);
+        return st !== C.OK ? st : this.needInner(C.IUSED_KLINE, C.INEED_KLINE);
+      }
       default:
-        return this.ignore();
+        return DecodeStatus.Ignored;
     }
   }
 
+  /** A bad key among `used` (wrong type first, then bad number), else a missing one of `need`, else OK. */
+  private need(used: number, need: number): number {
+    const b = this.bad & used;
+    if (b !== 0) return (b & ~this.badNum) !== 0 ? DecodeStatus.WrongType : DecodeStatus.BadNumber;
+    return (this.has & need) === need ? C.OK : DecodeStatus.MissingField;
+  }
+
+  private needInner(used: number, need: number): number {
+    const b = this.ibad & used;
+    if (b !== 0) {
+      if ((b & ~(this.ibadNum | this.ibadVal)) !== 0) return DecodeStatus.WrongType;
+      return (b & this.ibadVal) !== 0 ? DecodeStatus.BadValue : DecodeStatus.BadNumber;
+    }
+    return (this.ihas & need) === need ? C.OK : DecodeStatus.MissingField;
+  }
+
+  /** Per-event state (not the stream name, which an array frame's elements share). */
   private resetEvent(): void {
     this.ev = C.EV_NONE;
     this.has = 0;
     this.bad = 0;
-    this.streamLen = -1;
+    this.badNum = 0;
+    this.ihas = 0;
+    this.ibad = 0;
+    this.ibadNum = 0;
+    this.ibadVal = 0;
     this.inData = false;
     this.nBids = 0;
     this.nAsks = 0;
@@ -345,14 +646,72 @@ export class BinanceMarketDecoder {
     return DecodeStatus.Ignored;
   }
 
-  private malform(): number {
+  /** Counts a malformed frame under its reason. */
+  private reject(st: number): number {
     this.malformed++;
-    return DecodeStatus.Malformed;
+    switch (st) {
+      case DecodeStatus.Truncated:
+        this.truncated++;
+        break;
+      case DecodeStatus.MissingField:
+        this.missingField++;
+        break;
+      case DecodeStatus.WrongType:
+        this.wrongType++;
+        break;
+      case DecodeStatus.BadNumber:
+        this.badNumber++;
+        break;
+      case DecodeStatus.BadValue:
+        this.badValue++;
+        break;
+      default:
+        this.syntaxErrors++;
+        return DecodeStatus.Malformed;
+    }
+    return st;
+  }
+
+  /**
+   * The frame is not valid JSON: Truncated if it ends inside a string or with an object / array still
+   * open (what a frame cut short looks like), else Malformed. Cold path: one pass over the bytes.
+   */
+  private syntaxFail(buf: Uint8Array, start: number, end: number): number {
+    let i = start;
+    while (i < end && (buf[i] === Ch.Space || buf[i] === Ch.Lf || buf[i] === Ch.Cr || buf[i] === Ch.Tab)) i++;
+    const c0 = i < end ? buf[i]! : 0;
+    if (c0 !== Ch.LBrace && c0 !== Ch.LBracket) return this.reject(DecodeStatus.Malformed);
+    let depth = 0;
+    let inStr = false;
+    for (; i < end; i++) {
+      const c = buf[i]!;
+      if (inStr) {
+        if (c === Ch.Backslash) i++;
+        else if (c === Ch.Quote) inStr = false;
+      } else if (c === Ch.Quote) {
+        inStr = true;
+      } else if (c === Ch.LBrace || c === Ch.LBracket) {
+        depth++;
+      } else if (c === Ch.RBrace || c === Ch.RBracket) {
+        if (--depth < 0) break;
+      }
+    }
+    return this.reject(inStr || depth > 0 ? DecodeStatus.Truncated : DecodeStatus.Malformed);
   }
 
   private unknown(): number {
     this.unknownSymbol++;
     return DecodeStatus.UnknownSymbol;
+  }
+
+  /** The event's symbol id (forceOrder: `o.s`), or -1. */
+  private eventSymbol(): number {
+    if (this.ev === C.EV_FORCE_ORDER) {
+      this.symBuf = this.foSymBuf;
+      this.symStart = this.foSymStart;
+      this.symEnd = this.foSymEnd;
+    }
+    return this.symbolId();
   }
 
   /**
@@ -373,9 +732,48 @@ export class BinanceMarketDecoder {
     return found;
   }
 
-  private full(sym: number, out: SlotWriter): number {
+  /** Claims a slot for a record of `sym`: its word base, or -1 when the ring is full. */
+  private claim(sym: number, out: SlotWriter): number {
+    const base = out.claim();
+    if (base < 0) {
+      this.gap[sym] = 1;
+      return -1;
+    }
+    let n = this.nBases;
+    if (n === this.bases.length) {
+      // an event of more than 1000 levels or an array of more than 256 of our symbols: grow once
+      const b = new Int32Array(n * 2);
+      b.set(this.bases);
+      this.bases = b;
+      const s = new Int32Array(n * 2);
+      s.set(this.recSym);
+      this.recSym = s;
+    }
+    this.bases[n] = base;
+    this.recSym[n] = sym;
+    this.nBases = ++n;
+    return base;
+  }
+
+  /** Stamps PUB_TS (one clock read per frame) on every claimed record and commits them. */
+  private publish(out: SlotWriter): number {
+    const n = this.nBases;
+    const bases = this.bases;
+    const f64 = out.f64;
+    const pub = this.now();
+    for (let r = 0; r < n; r++) f64[bases[r]! + W.PUB_TS] = pub;
+    out.commit();
+    for (let r = 0; r < n; r++) this.gap[this.recSym[r]!] = 0;
+    this.records += n;
+    this.nBases = 0;
+    return n;
+  }
+
+  /** The ring is full: drop every record of the frame, flag their symbols (GapBefore on the next one). */
+  private full(out: SlotWriter): number {
     out.abort();
-    this.gap[sym] = 1;
+    for (let r = 0; r < this.nBases; r++) this.gap[this.recSym[r]!] = 1;
+    this.nBases = 0;
     this.ringFull++;
     return DecodeStatus.RingFull;
   }
@@ -604,7 +1002,7 @@ export class BinanceMarketDecoder {
           break;
         case T.Levels:
           if (v >= end || buf[v] !== Ch.LBracket) return -2;
-          j = this.readLevels(v, slot === C.S_B);
+          j = this.templateLevels(v, slot === C.S_B);
           if (j < 0) return -2;
           break;
         default: {
@@ -646,10 +1044,11 @@ export class BinanceMarketDecoder {
     const vals = this.vals;
     let has = 0;
     let bad = 0;
+    let badNum = 0;
     i++;
     if (i < end && buf[i]! <= Ch.Space) i = sc.ws(i);
     if (i < end && buf[i] === Ch.RBrace) {
-      if (!this.inData || !top) this.setKeys(has, bad);
+      if (!this.inData || !top) this.setKeys(has, bad, badNum);
       return i + 1;
     }
     for (;;) {
@@ -685,14 +1084,21 @@ export class BinanceMarketDecoder {
       if (i >= end) return -1;
 
       // ---- value
-      if (top && (key >= C.KEY_STREAM || this.inData)) {
-        if (key === C.KEY_DATA && buf[i] === Ch.LBrace) {
-          // combined-stream envelope: the event is the data object
-          has = bad = 0;
-          this.ev = C.EV_NONE;
-          this.nBids = this.nAsks = 0;
+      if (top && (key === C.KEY_STREAM || key === C.KEY_DATA || this.inData)) {
+        if (key === C.KEY_DATA) {
+          // combined-stream envelope: the event is the data object (or, `!markPrice@arr`, the array's
+          // elements, decoded once the whole frame is known valid). As JSON.parse, the last `data` wins.
+          has = bad = badNum = 0;
+          this.resetEvent();
+          this.arrStart = -1;
           this.inData = true;
-          i = this.scanObject(i, false);
+          const c = buf[i];
+          if (c === Ch.LBrace) {
+            i = this.scanObject(i, false);
+          } else {
+            if (c === Ch.LBracket) this.arrStart = i;
+            i = sc.skipValue(i, 1);
+          }
         } else if (key === C.KEY_STREAM) {
           i = this.streamField(i);
         } else {
@@ -732,6 +1138,7 @@ export class BinanceMarketDecoder {
             } else {
               has &= ~bit;
               bad |= bit;
+              badNum = numberLike(buf[i]!) ? badNum | bit : badNum & ~bit;
               i = sc.skipValue(i, 1);
             }
           }
@@ -779,6 +1186,7 @@ export class BinanceMarketDecoder {
               else this.nAsks = 0;
               has &= ~bit;
               bad |= bit;
+              badNum = this.levelsBadNum ? badNum | bit : badNum & ~bit;
               i = sc.skipValue(i, 1);
             }
             c = -1;
@@ -790,9 +1198,15 @@ export class BinanceMarketDecoder {
               has |= bit;
               bad &= ~bit;
               i = j;
+            } else if (buf[i] === Ch.Quote && i + 1 < end && buf[i + 1] === Ch.Quote) {
+              // "" where a decimal goes: the field is absent (NaN if optional, MissingField if required)
+              has &= ~bit;
+              bad &= ~bit;
+              i += 2;
             } else {
               has &= ~bit;
               bad |= bit;
+              badNum = numberLike(buf[i]!) ? badNum | bit : badNum & ~bit;
               i = sc.skipValue(i, 1);
             }
           }
@@ -806,6 +1220,7 @@ export class BinanceMarketDecoder {
           } else {
             has &= ~C.K_S;
             bad |= C.K_S;
+            badNum &= ~C.K_S;
           }
         } else if (kind === C.KIND_BOOL) {
           const j = sc.bool(i);
@@ -817,6 +1232,19 @@ export class BinanceMarketDecoder {
           } else {
             has &= ~bit;
             bad |= bit;
+            badNum &= ~bit;
+            i = sc.skipValue(i, 1);
+          }
+        } else if (kind === C.KIND_OBJ) {
+          // forceOrder `o` / kline `k`: its keys go to ivals / ihas
+          if (c === Ch.LBrace) {
+            i = this.scanInner(i, info === (C.KIND_OBJ | C.S_OBJ_O) ? KEY_INFO_O : KEY_INFO_K);
+            has |= bit;
+            bad &= ~bit;
+          } else {
+            has &= ~bit;
+            bad |= bit;
+            badNum &= ~bit;
             i = sc.skipValue(i, 1);
           }
         } else {
@@ -837,14 +1265,156 @@ export class BinanceMarketDecoder {
         continue;
       }
       if (c !== Ch.RBrace) return -1;
-      if (!this.inData || !top) this.setKeys(has, bad);
+      if (!this.inData || !top) this.setKeys(has, bad, badNum);
       return i + 1;
     }
   }
 
-  private setKeys(has: number, bad: number): void {
+  /**
+   * The nested object at `i` (forceOrder `o`, kline `k`) with its own key table: values to ivals, keys to
+   * ihas / ibad / ibadNum / ibadVal (the table's keys are cleared first, so a repeated key object wins as in
+   * JSON.parse). Any valid JSON is accepted; returns the index after its `}` or -1. Cold compared with the
+   * top-level scan (these events come at most a few times a second per symbol), so it keeps to the
+   * ByteScanner methods.
+   */
+  private scanInner(i: number, table: Uint16Array): number {
+    const sc = this.sc;
+    const buf = sc.buf;
+    const end = sc.end;
+    const iv = this.ivals;
+    const mask = table === KEY_INFO_O ? C.IUSED_FORCE_ORDER : C.IUSED_KLINE;
+    let has = this.ihas & ~mask;
+    let bad = this.ibad & ~mask;
+    let badNum = this.ibadNum & ~mask;
+    let badVal = this.ibadVal & ~mask;
+    i = sc.ws(i + 1);
+    if (i < end && buf[i] === Ch.RBrace) {
+      i++;
+    } else {
+      for (;;) {
+        // key: one letter inline, else the general path (which knows `ap`)
+        let key = 0;
+        if (i + 3 < end && buf[i] === Ch.Quote && buf[i + 2] === Ch.Quote && buf[i + 1]! > Ch.Quote && buf[i + 1] !== Ch.Backslash) {
+          key = buf[i + 1]!;
+          i += 3;
+        } else {
+          i = this.longKey(i);
+          if (i < 0) return -1;
+          key = this.keyCode;
+        }
+        i = sc.ws(i);
+        if (i >= end || buf[i] !== Ch.Colon) return -1;
+        i = sc.ws(i + 1);
+        if (i >= end) return -1;
+        const info = key < table.length ? table[key]! : 0;
+        const kind = info & 0xff00;
+        const slot = info & 0xff;
+        if (kind === 0) {
+          // a key we skip (`o`, `f`, `X`, `ps`, `st` in `o`; `s`, `i`, `f`, `L`, `B` in `k`; unknown ones)
+          i = sc.skipValue(i, 1);
+          if (i < 0) return -1;
+        } else {
+          const bit = kind === C.KIND_SYMBOL ? C.IK_O_SYM : 1 << slot;
+          const c = buf[i]!;
+          // j: the index after the value if read; -1 not readable as its kind; -2 a side string other
+          // than BUY / SELL; -3 an empty string where a decimal goes (absent)
+          let j = -1;
+          if (kind === C.KIND_INT) {
+            j = sc.int(i);
+            if (j >= 0) iv[slot] = sc.num;
+          } else if (kind === C.KIND_DEC) {
+            j = sc.decimal(i);
+            if (j >= 0) iv[slot] = sc.num;
+            else if (c === Ch.Quote && i + 1 < end && buf[i + 1] === Ch.Quote) j = -3;
+          } else if (kind === C.KIND_BOOL) {
+            j = sc.bool(i);
+            if (j >= 0) iv[slot] = sc.num;
+          } else if (kind === C.KIND_SIDE) {
+            j = this.side(i);
+            if (j >= 0) iv[slot] = sc.num;
+          } else {
+            // KIND_SYMBOL (o.s)
+            if (c === Ch.Quote) {
+              j = this.symbolField(i);
+              if (j < 0) return -1;
+              if (this.symBuf === this.symScratch) {
+                // an escaped symbol: keep its unescaped bytes apart from the top-level scratch
+                const n = this.symEnd;
+                for (let k = 0; k < n; k++) this.foSymScratch[k] = this.symScratch[k]!;
+                this.foSymBuf = this.foSymScratch;
+              } else {
+                this.foSymBuf = this.symBuf;
+              }
+              this.foSymStart = this.symStart;
+              this.foSymEnd = this.symEnd;
+            }
+          }
+          if (j >= 0) {
+            has |= bit;
+            bad &= ~bit;
+            i = j;
+          } else if (j === -3) {
+            has &= ~bit;
+            bad &= ~bit;
+            i += 2;
+          } else {
+            has &= ~bit;
+            bad |= bit;
+            badVal = j === -2 ? badVal | bit : badVal & ~bit;
+            badNum = (kind === C.KIND_INT || kind === C.KIND_DEC) && numberLike(c) ? badNum | bit : badNum & ~bit;
+            i = sc.skipValue(i, 1);
+            if (i < 0) return -1;
+          }
+        }
+        i = sc.ws(i);
+        if (i >= end) return -1;
+        const d = buf[i];
+        if (d === Ch.Comma) {
+          i = sc.ws(i + 1);
+          continue;
+        }
+        if (d !== Ch.RBrace) return -1;
+        i++;
+        break;
+      }
+    }
+    this.ihas = has;
+    this.ibad = bad;
+    this.ibadNum = badNum;
+    this.ibadVal = badVal;
+    return i;
+  }
+
+  /** `o.S` at `i`: num = 1 (BUY) / -1 (SELL); -2 for another string, -1 if not a string. */
+  private side(i: number): number {
+    const sc = this.sc;
+    const buf = sc.buf;
+    if (buf[i] !== Ch.Quote) return -1;
+    const j = sc.string(i);
+    if (j < 0) return -1;
+    let b = sc.buf;
+    let s = sc.strStart;
+    let e = sc.strEnd;
+    if (sc.strEscaped) {
+      b = this.keyScratch;
+      s = 0;
+      e = sc.unescapeAscii(sc.strStart, sc.strEnd, b);
+    }
+    if (e - s === 3 && b[s] === 66 && b[s + 1] === 85 && b[s + 2] === 89) {
+      sc.num = 1; // BUY
+      return j;
+    }
+    if (e - s === 4 && b[s] === 83 && b[s + 1] === 69 && b[s + 2] === 76 && b[s + 3] === 76) {
+      sc.num = -1; // SELL
+      return j;
+    }
+    return -2;
+  }
+
+  private setKeys(has: number, bad: number, badNum: number): void {
     this.has = has;
     this.bad = bad;
+    this.badNum = badNum;
   }
 
   /** A key that is not a plain one-letter key: sets `keyCode`; index after the closing quote, or -1. */
@@ -863,6 +1433,7 @@ export class BinanceMarketDecoder {
     let code: number = C.KEY_OTHER;
     if (len === 1) code = kb[ks]!;
     else if (len === 2 && kb[ks] === 112 /* p */ && kb[ks + 1] === 117 /* u */) code = C.KEY_PU;
+    else if (len === 2 && kb[ks] === 97 /* a */ && kb[ks + 1] === 112 /* p */) code = C.KEY_AP;
     else if (len === 6 && bytesEqual(kb, ks, ks + 6, LIT_STREAM)) code = C.KEY_STREAM;
     else if (len === 4 && bytesEqual(kb, ks, ks + 4, LIT_DATA)) code = C.KEY_DATA;
     this.keyCode = code;
@@ -898,13 +1469,42 @@ export class BinanceMarketDecoder {
     }
     // fast path: one of ours, unescaped
     const c1 = sc.at(i + 1);
-    const lit =
-      c1 === 98 ? LIT_BOOK_TICKER : c1 === 100 ? LIT_DEPTH_UPDATE : c1 === 97 ? LIT_AGG_TRADE : c1 === 116 ? LIT_TRADE : null;
+    let lit: Uint8Array | null = null;
+    let ev: number = C.EV_OTHER;
+    switch (c1) {
+      case 98:
+        lit = LIT_BOOK_TICKER;
+        ev = C.EV_BOOK_TICKER;
+        break;
+      case 100:
+        lit = LIT_DEPTH_UPDATE;
+        ev = C.EV_DEPTH;
+        break;
+      case 97:
+        lit = LIT_AGG_TRADE;
+        ev = C.EV_AGG_TRADE;
+        break;
+      case 116:
+        lit = LIT_TRADE;
+        ev = C.EV_TRADE;
+        break;
+      case 109:
+        lit = LIT_MARK_PRICE;
+        ev = C.EV_MARK_PRICE;
+        break;
+      case 102:
+        lit = LIT_FORCE_ORDER;
+        ev = C.EV_FORCE_ORDER;
+        break;
+      case 107:
+        lit = LIT_KLINE;
+        ev = C.EV_KLINE;
+        break;
+    }
     if (lit !== null) {
-      const n = lit.length;
-      const q = i + 1 + n;
+      const q = i + 1 + lit.length;
       if (q < sc.end && buf[q] === Ch.Quote && bytesEqual(buf, i + 1, q, lit)) {
-        this.ev = c1 === 98 ? C.EV_BOOK_TICKER : c1 === 100 ? C.EV_DEPTH : c1 === 97 ? C.EV_AGG_TRADE : C.EV_TRADE;
+        this.ev = ev;
         return q + 1;
       }
     }
@@ -918,21 +1518,14 @@ export class BinanceMarketDecoder {
       s = 0;
       e = sc.unescapeAscii(sc.strStart, sc.strEnd, b);
     }
-    let ev: number = C.EV_OTHER;
-    switch (e - s) {
-      case 10:
-        if (bytesEqual(b, s, e, LIT_BOOK_TICKER)) ev = C.EV_BOOK_TICKER;
-        break;
-      case 11:
-        if (bytesEqual(b, s, e, LIT_DEPTH_UPDATE)) ev = C.EV_DEPTH;
-        break;
-      case 8:
-        if (bytesEqual(b, s, e, LIT_AGG_TRADE)) ev = C.EV_AGG_TRADE;
-        break;
-      case 5:
-        if (bytesEqual(b, s, e, LIT_TRADE)) ev = C.EV_TRADE;
-        break;
-    }
+    ev = C.EV_OTHER;
+    if (bytesEqual(b, s, e, LIT_BOOK_TICKER)) ev = C.EV_BOOK_TICKER;
+    else if (bytesEqual(b, s, e, LIT_DEPTH_UPDATE)) ev = C.EV_DEPTH;
+    else if (bytesEqual(b, s, e, LIT_AGG_TRADE)) ev = C.EV_AGG_TRADE;
+    else if (bytesEqual(b, s, e, LIT_TRADE)) ev = C.EV_TRADE;
+    else if (bytesEqual(b, s, e, LIT_MARK_PRICE)) ev = C.EV_MARK_PRICE;
+    else if (bytesEqual(b, s, e, LIT_FORCE_ORDER)) ev = C.EV_FORCE_ORDER;
+    else if (bytesEqual(b, s, e, LIT_KLINE)) ev = C.EV_KLINE;
     this.ev = ev;
     return j;
   }
@@ -969,6 +1562,86 @@ export class BinanceMarketDecoder {
     return j;
   }
 
+  /**
+   * Levels as Binance writes them, `[["7.5040","813"],...]` with no whitespace, for the template: each
+   * number read two digits per step with no end checks (the frame ends with '}', see decode). Returns the
+   * index after the closing `]`, or -2 at the first other byte (the template then gives up on the frame).
+   */
+  private templateLevels(i: number, isBid: boolean): number {
+    const buf = this.sc.buf;
+    const end = this.sc.end;
+    let arr = isBid ? this.bids : this.asks;
+    let n = 0;
+    i++;
+    if (buf[i] === Ch.RBracket) {
+      i++;
+    } else {
+      for (;;) {
+        if (2 * n + 2 > arr.length) {
+          const grown = new Float64Array(arr.length * 2);
+          grown.set(arr);
+          arr = grown;
+          if (isBid) this.bids = grown;
+          else this.asks = grown;
+        }
+        // ["
+        if (buf[i] !== Ch.LBracket || buf[i + 1] !== Ch.Quote) return -2;
+        i += 2;
+        for (let x = 0; x < 2; x++) {
+          const d0 = i;
+          let m = 0;
+          let d = 0;
+          while ((d = (buf[i]! - Ch.Zero) >>> 0) <= 9) {
+            const d2 = (buf[i + 1]! - Ch.Zero) >>> 0;
+            if (d2 > 9) {
+              m = m * 10 + d;
+              i++;
+              break;
+            }
+            m = m * 100 + (d * 10 + d2);
+            i += 2;
+          }
+          let k = 0;
+          let dot = 0;
+          if (buf[i] === Ch.Dot) {
+            dot = 1;
+            const f0 = ++i;
+            while ((d = (buf[i]! - Ch.Zero) >>> 0) <= 9) {
+              const d2 = (buf[i + 1]! - Ch.Zero) >>> 0;
+              if (d2 > 9) {
+                m = m * 10 + d;
+                i++;
+                break;
+              }
+              m = m * 100 + (d * 10 + d2);
+              i += 2;
+            }
+            k = i - f0;
+          }
+          if (i >= end || buf[i] !== Ch.Quote || i - d0 <= dot || m >= C.TWO_53 || k > 22) return -2;
+          arr[2 * n + x] = m / POW10[k]!;
+          // after the price `","`, after the qty `"]`
+          if (x === 0) {
+            if (buf[i + 1] !== Ch.Comma || buf[i + 2] !== Ch.Quote) return -2;
+            i += 3;
+          } else {
+            if (buf[i + 1] !== Ch.RBracket) return -2;
+            i += 2;
+          }
+        }
+        n++;
+        const c = buf[i];
+        i++;
+        if (c === Ch.Comma) continue;
+        if (c !== Ch.RBracket) return -2;
+        break;
+      }
+    }
+    if (isBid) this.nBids = n;
+    else this.nAsks = n;
+    return i;
+  }
+
   /** `[[p,q],...]` at `i` into the bid or ask scratch (count in nBids / nAsks); index after it, or -1. */
   private readLevels(i: number, isBid: boolean): number {
     const sc = this.sc;
@@ -976,6 +1649,7 @@ export class BinanceMarketDecoder {
     const end = sc.end;
     let arr = isBid ? this.bids : this.asks;
     let n = 0;
+    this.levelsBadNum = false;
     i++;
     if (i < end && buf[i]! <= Ch.Space) i = sc.ws(i);
     if (i < end && buf[i] === Ch.RBracket) {
@@ -1022,7 +1696,12 @@ export class BinanceMarketDecoder {
             }
           }
           if (!ok) {
-            if ((i = sc.decimal(i)) < 0) return -1;
+            const j = sc.decimal(i);
+            if (j < 0) {
+              this.levelsBadNum = numberLike(buf[i]!);
+              return -1;
+            }
+            i = j;
             arr[2 * n + x] = sc.num;
           }
           if (i < end && buf[i]! <= Ch.Space) i = sc.ws(i);
@@ -1058,21 +1737,49 @@ export class BinanceMarketDecoder {
 
   // ------------------------------------------------------------------ records
 
+  /** A missing optional field reads as NaN (see the class comment). */
   private opt(bit: number, v: number): number {
-    return (this.has & bit) !== 0 ? v : -1;
+    return (this.has & bit) !== 0 ? v : NaN;
   }
 
-  private writeBookTicker(recvTs: number, out: SlotWriter): number {
-    const sym = this.symbolId();
-    if (sym < 0) return this.unknown();
-    const base = out.claim();
-    if (base < 0) return this.full(sym, out);
-    const f64 = out.f64;
+  private iopt(bit: number, v: number): number {
+    return (this.ihas & bit) !== 0 ? v : NaN;
+  }
+
+  /** Claims and fills the records of the checked event of `sym`: their number, or -1 if the ring is full. */
+  private emit(sym: number, recvTs: number, out: SlotWriter): number {
+    switch (this.ev) {
+      case C.EV_BOOK_TICKER:
+        return this.writeBookTicker(sym, recvTs, out);
+      case C.EV_AGG_TRADE:
+        return this.writeTrade(RecordType.AggTrade, sym, recvTs, out);
+      case C.EV_TRADE:
+        return this.writeTrade(RecordType.Trade, sym, recvTs, out);
+      case C.EV_DEPTH:
+        return this.writeDepth(sym, recvTs, out);
+      case C.EV_MARK_PRICE:
+        return this.writeMarkPrice(sym, recvTs, out);
+      case C.EV_FORCE_ORDER:
+        return this.writeForceOrder(sym, recvTs, out);
+      default:
+        return this.writeKline(sym, recvTs, out);
+    }
+  }
+
+  /** Header word, symbol and receive time of a fresh record. */
+  private head(out: SlotWriter, base: number, type: number, flags: number, count: number, sym: number, recvTs: number): void {
     const i32 = out.i32;
-    const vals = this.vals;
-    i32[base * 2] = packHeader(RecordType.BookTicker, this.gap[sym] !== 0 ? RecordFlag.GapBefore : 0, 0);
+    i32[base * 2] = packHeader(type, flags | (this.gap[sym] !== 0 ? RecordFlag.GapBefore : 0), count);
     i32[base * 2 + 1] = sym;
-    f64[base + W.RECV_TS] = recvTs;
+    out.f64[base + W.RECV_TS] = recvTs;
+  }
+
+  private writeBookTicker(sym: number, recvTs: number, out: SlotWriter): number {
+    const base = this.claim(sym, out);
+    if (base < 0) return -1;
+    const f64 = out.f64;
+    const vals = this.vals;
+    this.head(out, base, RecordType.BookTicker, 0, 0, sym, recvTs);
     f64[base + BT.UPDATE_ID] = this.opt(C.K_LU, vals[C.S_LU]!);
     f64[base + BT.EVENT_TIME] = this.opt(C.K_E, vals[C.S_E]!);
     f64[base + BT.TX_TIME] = this.opt(C.K_T, vals[C.S_T]!);
@@ -1080,24 +1787,15 @@ export class BinanceMarketDecoder {
     f64[base + BT.BID_QTY] = vals[C.S_BQ]!;
     f64[base + BT.ASK] = vals[C.S_A]!;
     f64[base + BT.ASK_QTY] = vals[C.S_AQ]!;
-    f64[base + W.PUB_TS] = this.now();
-    out.commit();
-    this.gap[sym] = 0;
-    this.records++;
     return 1;
   }
 
-  private writeTrade(type: number, recvTs: number, out: SlotWriter): number {
-    const sym = this.symbolId();
-    if (sym < 0) return this.unknown();
-    const base = out.claim();
-    if (base < 0) return this.full(sym, out);
+  private writeTrade(type: number, sym: number, recvTs: number, out: SlotWriter): number {
+    const base = this.claim(sym, out);
+    if (base < 0) return -1;
     const f64 = out.f64;
-    const i32 = out.i32;
     const vals = this.vals;
-    i32[base * 2] = packHeader(type, this.gap[sym] !== 0 ? RecordFlag.GapBefore : 0, 0);
-    i32[base * 2 + 1] = sym;
-    f64[base + W.RECV_TS] = recvTs;
+    this.head(out, base, type, 0, 0, sym, recvTs);
     f64[base + AT.EVENT_TIME] = this.opt(C.K_E, vals[C.S_E]!);
     f64[base + AT.TRADE_TIME] = this.opt(C.K_T, vals[C.S_T]!);
     f64[base + AT.PRICE] = vals[C.S_P]!;
@@ -1113,10 +1811,59 @@ export class BinanceMarketDecoder {
       f64[base + AT.FIRST_ID] = id;
       f64[base + AT.LAST_ID] = id;
     }
-    f64[base + W.PUB_TS] = this.now();
-    out.commit();
-    this.gap[sym] = 0;
-    this.records++;
+    return 1;
+  }
+
+  private writeMarkPrice(sym: number, recvTs: number, out: SlotWriter): number {
+    const base = this.claim(sym, out);
+    if (base < 0) return -1;
+    const f64 = out.f64;
+    const vals = this.vals;
+    this.head(out, base, RecordType.MarkPrice, 0, 0, sym, recvTs);
+    f64[base + MP.EVENT_TIME] = this.opt(C.K_E, vals[C.S_E]!);
+    f64[base + MP.MARK] = vals[C.S_P]!;
+    f64[base + MP.INDEX] = this.opt(C.K_I, vals[C.S_I]!);
+    f64[base + MP.SETTLE] = this.opt(C.K_PP, vals[C.S_PP]!);
+    f64[base + MP.FUNDING_RATE] = this.opt(C.K_R, vals[C.S_R]!);
+    f64[base + MP.NEXT_FUNDING_TIME] = this.opt(C.K_T, vals[C.S_T]!);
+    return 1;
+  }
+
+  private writeForceOrder(sym: number, recvTs: number, out: SlotWriter): number {
+    const base = this.claim(sym, out);
+    if (base < 0) return -1;
+    const f64 = out.f64;
+    const iv = this.ivals;
+    this.head(out, base, RecordType.ForceOrder, 0, 0, sym, recvTs);
+    f64[base + FO.EVENT_TIME] = this.opt(C.K_E, this.vals[C.S_E]!);
+    f64[base + FO.TRADE_TIME] = this.iopt(C.IK_O_TIME, iv[C.I_O_TIME]!);
+    f64[base + FO.SIDE] = iv[C.I_O_SIDE]!;
+    f64[base + FO.PRICE] = iv[C.I_O_PRICE]!;
+    f64[base + FO.QTY] = iv[C.I_O_QTY]!;
+    f64[base + FO.AVG_PRICE] = this.iopt(C.IK_O_AVG, iv[C.I_O_AVG]!);
+    f64[base + FO.LAST_QTY] = this.iopt(C.IK_O_LAST, iv[C.I_O_LAST]!);
+    f64[base + FO.CUM_QTY] = this.iopt(C.IK_O_CUM, iv[C.I_O_CUM]!);
+    return 1;
+  }
+
+  private writeKline(sym: number, recvTs: number, out: SlotWriter): number {
+    const base = this.claim(sym, out);
+    if (base < 0) return -1;
+    const f64 = out.f64;
+    const iv = this.ivals;
+    this.head(out, base, RecordType.Kline, iv[C.I_K_CLOSED] === 1 ? RecordFlag.Closed : 0, 0, sym, recvTs);
+    f64[base + KL.EVENT_TIME] = this.opt(C.K_E, this.vals[C.S_E]!);
+    f64[base + KL.OPEN_TIME] = iv[C.I_K_OPEN_TIME]!;
+    f64[base + KL.CLOSE_TIME] = iv[C.I_K_CLOSE_TIME]!;
+    f64[base + KL.OPEN] = iv[C.I_K_OPEN]!;
+    f64[base + KL.HIGH] = iv[C.I_K_HIGH]!;
+    f64[base + KL.LOW] = iv[C.I_K_LOW]!;
+    f64[base + KL.CLOSE] = iv[C.I_K_CLOSE]!;
+    f64[base + KL.VOLUME] = iv[C.I_K_VOL]!;
+    f64[base + KL.QUOTE_VOLUME] = this.iopt(C.IK_K_QVOL, iv[C.I_K_QVOL]!);
+    f64[base + KL.TRADES] = this.iopt(C.IK_K_TRADES, iv[C.I_K_TRADES]!);
+    f64[base + KL.TAKER_BUY_VOLUME] = this.iopt(C.IK_K_TBVOL, iv[C.I_K_TBVOL]!);
+    f64[base + KL.TAKER_BUY_QUOTE_VOLUME] = this.iopt(C.IK_K_TBQVOL, iv[C.I_K_TBQVOL]!);
     return 1;
   }
 
@@ -1140,21 +1887,15 @@ export class BinanceMarketDecoder {
     return false;
   }
 
-  private writeDepth(recvTs: number, out: SlotWriter): number {
-    const sym = this.symbolId();
-    if (sym < 0) return this.unknown();
+  private writeDepth(sym: number, recvTs: number, out: SlotWriter): number {
     const nb = this.nBids;
     const total = nb + this.nAsks;
     const nRec = total === 0 ? 1 : Math.ceil(total / DEPTH_LEVELS_PER_RECORD);
-    if (nRec > this.bases.length) this.bases = new Int32Array(nRec * 2);
-    const bases = this.bases;
     const bids = this.bids;
     const asks = this.asks;
     const f64 = out.f64;
-    const i32 = out.i32;
     const vals = this.vals;
     const snap = this.isSnapshotStream() ? RecordFlag.Snapshot : 0;
-    const firstFlags = snap | RecordFlag.First | (this.gap[sym] !== 0 ? RecordFlag.GapBefore : 0);
     const uU = vals[C.S_UU]!;
     const lu = vals[C.S_LU]!;
     const pu = this.opt(C.K_PU, vals[C.S_PU]!);
@@ -1162,9 +1903,8 @@ export class BinanceMarketDecoder {
     const txTime = this.opt(C.K_T, vals[C.S_T]!);
     let lv = 0;
     for (let r = 0; r < nRec; r++) {
-      const base = out.claim();
-      if (base < 0) return this.full(sym, out);
-      bases[r] = base;
+      const base = this.claim(sym, out);
+      if (base < 0) return -1;
       let n = total - lv;
       if (n > DEPTH_LEVELS_PER_RECORD) n = DEPTH_LEVELS_PER_RECORD;
       let mask = 0;
@@ -1184,22 +1924,23 @@ export class BinanceMarketDecoder {
         f64[w] = 0;
         f64[w + 1] = 0;
       }
-      let flags = r === 0 ? firstFlags : snap;
+      // GapBefore goes on the event's First record only (head adds it while the symbol's gap is set)
+      let flags = snap;
+      if (r === 0) flags |= RecordFlag.First;
       if (r === nRec - 1) flags |= RecordFlag.Last;
-      i32[base * 2] = packHeader(RecordType.Depth, flags, depthCount(n, mask));
-      i32[base * 2 + 1] = sym;
-      f64[base + W.RECV_TS] = recvTs;
+      this.head(out, base, RecordType.Depth, flags, depthCount(n, mask), sym, recvTs);
+      if (r !== 0) out.i32[base * 2] &= ~(RecordFlag.GapBefore << 8);
       f64[base + DEPTH.FIRST_UPDATE_ID] = uU;
       f64[base + DEPTH.FINAL_UPDATE_ID] = lu;
       f64[base + DEPTH.PREV_UPDATE_ID] = pu;
       f64[base + DEPTH.EVENT_TIME] = evTime;
       f64[base + DEPTH.TX_TIME] = txTime;
     }
-    const pub = this.now();
-    for (let r = 0; r < nRec; r++) f64[bases[r]! + W.PUB_TS] = pub;
-    out.commit();
-    this.gap[sym] = 0;
-    this.records += nRec;
     return nRec;
   }
+}
+
+/** First byte of a value that was meant as a number: a quote (Binance quotes decimals), a digit or '-'. */
+function numberLike(c: number): boolean {
+  return c === Ch.Quote || c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine);
 }
