@@ -1,22 +1,38 @@
-import { formatRatio, formatScaledBig } from '../core/decimal.js';
+import { formatRatio, formatScaledBig, parseScaled } from '../core/decimal.js';
 import type { Instrument } from './instruments.js';
-import type { MarketEvent, MarketSource, Side } from './market/types.js';
+import type { MarketEvent, MarketSource, Side, TradeEvent } from './market/types.js';
 import type { Rng } from './rng.js';
 
 /**
- * Venue-neutral core of the simulated exchange: accounts, order handling against the market's book,
- * positions and the venue's own fill log. A dialect (Binance, later Gate) parses its wire requests into
- * `NewOrder`s (integer ticks and steps), calls the core, and formats the results and rejects its way.
+ * Venue-neutral core of the simulated exchange: accounts (wallet, leverage, positions), order handling
+ * against the market's book, conditional (algo) orders, margin, and the venue's own fill log. A dialect
+ * (Binance, later Gate) parses its wire requests into `NewOrder`s (integer ticks and steps), calls the
+ * core, and formats the results and rejects its way. Account-side changes are reported as they happen
+ * to `listener` (the dialect's user-data stream), in the order the venue would send them.
  *
- * This first version executes aggressive orders (MARKET, IOC/FOK LIMIT, the marketable part of GTC
- * LIMIT) immediately against the synthetic book, walking price levels; resting LIMIT orders are kept
- * open but not matched against later flow (queue models come with the matching engine).
+ * Execution: aggressive orders (MARKET, IOC/FOK LIMIT, the marketable part of GTC LIMIT) walk the
+ * synthetic book at once. Resting LIMIT orders are not part of the synthetic book; they fill as maker at
+ * their own price when the market crosses them (`matchResting`): the opposite best reaches the price, or
+ * a market trade prints strictly through it (for at most that trade's quantity).
+ *
+ * Money (balances, fees, PnL, margins) is kept as bigint units of 10^-8 of the margin asset.
  */
 
 export type OrderType = 'LIMIT' | 'MARKET';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX' | 'GTD';
 export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'REJECTED';
 export type PositionSide = 'BOTH' | 'LONG' | 'SHORT';
+export type ExecType = 'NEW' | 'CANCELED' | 'EXPIRED' | 'TRADE';
+export type WorkingType = 'CONTRACT_PRICE' | 'MARK_PRICE';
+export type AlgoType = 'STOP_MARKET' | 'TAKE_PROFIT_MARKET' | 'STOP' | 'TAKE_PROFIT' | 'TRAILING_STOP_MARKET';
+export type AlgoStatus = 'NEW' | 'TRIGGERING' | 'TRIGGERED' | 'FINISHED' | 'CANCELED' | 'EXPIRED' | 'REJECTED';
+
+export const MONEY_DECIMALS = 8;
+const PPM = 1_000_000n;
+
+/** Expire reasons (Binance `er`): 2 IOC remainder, 9 market order remainder. */
+export const EXPIRE_IOC = 2;
+export const EXPIRE_MARKET = 9;
 
 export interface NewOrder {
   inst: Instrument;
@@ -31,6 +47,18 @@ export interface NewOrder {
   reduceOnly: boolean;
   positionSide: PositionSide;
   goodTillDate: number;
+  /** Set on orders placed by a triggered conditional order. */
+  trigger?: TriggerInfo;
+}
+
+/** What a triggered conditional order leaves on the order it places. */
+export interface TriggerInfo {
+  origType: AlgoType;
+  /** Trigger price in ticks. */
+  stopPrice: number;
+  workingType: WorkingType;
+  closePosition: boolean;
+  priceProtect: boolean;
 }
 
 export interface SimOrder {
@@ -52,6 +80,9 @@ export interface SimOrder {
   goodTillDate: number;
   time: number;
   updateTime: number;
+  /** Why the venue expired it (0 = not expired by the venue). */
+  expireReason: number;
+  trigger: TriggerInfo | null;
 }
 
 /** One execution as the venue records it. Decimal strings are exact (at tick/step precision). */
@@ -68,6 +99,11 @@ export interface SimFill {
   clientOrderId: string;
   maker: boolean;
   time: number;
+  /** Commission charged (negative = rebate), 8 decimals, in `commissionAsset`. */
+  commission: string;
+  commissionAsset: string;
+  /** Realized PnL of this fill before fees, 8 decimals. */
+  realizedPnl: string;
 }
 
 export interface SimPosition {
@@ -92,6 +128,7 @@ export type RejectReason =
   | 'FOK_NOT_FILLED'
   | 'POST_ONLY_WOULD_TAKE'
   | 'MAX_OPEN_ORDERS'
+  | 'MARGIN_INSUFFICIENT'
   | 'UNKNOWN_ORDER';
 
 export type PlaceResult =
@@ -99,6 +136,65 @@ export type PlaceResult =
   | { ok: false; reason: RejectReason; order?: undefined };
 
 export type CancelResult = { ok: true; order: SimOrder } | { ok: false; reason: 'UNKNOWN_ORDER' };
+
+/** A conditional order waiting in the venue's algo service. */
+export interface AlgoOrder {
+  algoId: number;
+  clientAlgoId: string;
+  accountId: string;
+  inst: Instrument;
+  side: Side;
+  type: AlgoType;
+  positionSide: PositionSide;
+  timeInForce: TimeInForce;
+  /** Steps; 0 with closePosition. */
+  qty: number;
+  /** Limit price in ticks (STOP / TAKE_PROFIT), 0 otherwise. */
+  price: number;
+  /** Trigger price in ticks (0 for a trailing stop without activation price). */
+  triggerPrice: number;
+  workingType: WorkingType;
+  reduceOnly: boolean;
+  closePosition: boolean;
+  priceProtect: boolean;
+  /** Trailing: activation price in ticks (0 = active at once). */
+  activatePrice: number;
+  /** Trailing: callback rate in tenths of a percent (1 = 0.1 %, 50 = 5 %). */
+  callbackRate: number;
+  goodTillDate: number;
+  status: AlgoStatus;
+  createTime: number;
+  updateTime: number;
+  triggerTime: number;
+  /** Order placed on trigger (0 until then). */
+  actualOrderId: number;
+  /** Why the venue cancelled it on trigger ('' = none). */
+  reason: string;
+  /** Trailing state: activated, and the best price since (10^-8 units). */
+  trailActive: boolean;
+  trailExtreme: number;
+}
+
+export interface NewAlgoOrder {
+  inst: Instrument;
+  side: Side;
+  type: AlgoType;
+  positionSide: PositionSide;
+  timeInForce: TimeInForce;
+  qty: number;
+  price: number;
+  triggerPrice: number;
+  workingType: WorkingType;
+  reduceOnly: boolean;
+  closePosition: boolean;
+  priceProtect: boolean;
+  activatePrice: number;
+  callbackRate: number;
+  clientAlgoId: string;
+  goodTillDate: number;
+}
+
+export type AlgoRejectReason = 'WOULD_IMMEDIATELY_TRIGGER' | 'DUPLICATE_CLIENT_ALGO_ID' | 'MAX_ALGO_ORDERS' | 'QTY_BELOW_MIN' | 'QTY_ABOVE_MAX';
 
 export interface SimAccount {
   readonly id: string;
@@ -110,23 +206,118 @@ export interface SimAccount {
   readonly openByClientId: Map<string, SimOrder>;
   /** Position per symbol index. */
   readonly positions: Map<number, PositionState>;
+  /** Wallet balance per margin asset (10^-8 units). */
+  readonly wallet: Map<string, bigint>;
+  /** Initial leverage per symbol index (default applies when absent). */
+  readonly leverage: Map<number, number>;
+  /** Recent orders, open and closed, oldest first (bounded), for order queries. */
+  readonly orders: Map<number, SimOrder>;
+  readonly ordersByClientId: Map<string, SimOrder>;
+  /** Recent algo orders (bounded) and the open ones. */
+  readonly algos: Map<number, AlgoOrder>;
+  readonly openAlgos: Map<number, AlgoOrder>;
+  walletUpdateTime: number;
 }
 
-interface PositionState {
+export interface PositionState {
   /** Signed quantity in steps. */
   qty: number;
   /** Cost of the open quantity (price units x qty units), always >= 0. */
   cost: bigint;
   /** Realized PnL in price units x qty units. */
   realized: bigint;
+  updateTime: number;
+}
+
+/** Mark price source (10^-8 units of the quote asset). */
+export interface MarkSource {
+  mark8(sym: number): number;
+}
+
+/** One fill as the user stream reports it (money in 10^-8 units). */
+export interface TradeInfo {
+  fill: SimFill;
+  /** Realized PnL of the fill, before fees. */
+  realized: bigint;
+  /** Commission (negative = rebate). */
+  fee: bigint;
+}
+
+/**
+ * Account-side changes, in venue order: for an order, NEW, then per fill TRADE followed by the account
+ * change, then a final CANCELED/EXPIRED when the venue ends it. Called synchronously while the core
+ * mutates its state, so the listener sees the state as of each event.
+ */
+export interface CoreListener {
+  /** Skip formatting for accounts nobody listens to. */
+  wants(acc: SimAccount): boolean;
+  order(acc: SimAccount, o: SimOrder, exec: ExecType, trade: TradeInfo | null, now: number): void;
+  account(acc: SimAccount, sym: number, now: number): void;
+  algo(acc: SimAccount, a: AlgoOrder, now: number): void;
+  leverage(acc: SimAccount, sym: number, leverage: number, now: number): void;
+}
+
+/** Position numbers for a dialect to format (money in 10^-8 units). */
+export interface PositionView {
+  inst: Instrument;
+  /** Signed steps. */
+  qty: number;
+  cost: bigint;
+  realized: bigint;
+  mark8: number;
+  unrealized: bigint;
+  /** Signed notional at mark. */
+  notional: bigint;
+  initialMargin: bigint;
+  maintMargin: bigint;
+  openOrderInitialMargin: bigint;
+  bidNotional: bigint;
+  askNotional: bigint;
+  leverage: number;
+  hasOpenOrders: boolean;
+  updateTime: number;
+  /** Decimal strings: "0" when flat. */
+  entryPrice: string;
+  breakEvenPrice: string;
+  liquidationPrice: string;
+}
+
+export interface AssetView {
+  asset: string;
+  wallet: bigint;
+  unrealized: bigint;
+  initialMargin: bigint;
+  positionInitialMargin: bigint;
+  openOrderInitialMargin: bigint;
+  maintMargin: bigint;
+  marginBalance: bigint;
+  available: bigint;
+  maxWithdraw: bigint;
+  updateTime: number;
 }
 
 export interface VenueCoreOptions {
   rng: Rng;
   /** Max open orders per symbol and account (MAX_NUM_ORDERS). Default 200. */
   maxOpenOrders?: number;
+  /** Max open conditional orders per symbol and account (MAX_NUM_ALGO_ORDERS). Default 10. */
+  maxAlgoOrders?: number;
   /** Fill log bound: older entries are dropped beyond it. Default 1_000_000. */
   maxFillLog?: number;
+  /** Orders (and algo orders) kept per account for queries. Default 100_000. */
+  maxOrderHistory?: number;
+  /** Starting wallet balance of every account in each quote asset (decimal). Default "100000". */
+  initialBalance?: string;
+  /** Default initial leverage. Default 20. */
+  defaultLeverage?: number;
+  /** Commission rates in millionths (500 = 0.05 %). Default maker 200, taker 500. */
+  makerFeePpm?: number;
+  takerFeePpm?: number;
+  /** Maintenance margin rate in millionths. Default 4000 (0.4 %). */
+  maintMarginPpm?: number;
+  /** Reject orders whose initial margin exceeds the available balance (-2019). Default true. */
+  marginCheck?: boolean;
+  marks?: MarkSource;
 }
 
 export class VenueCore {
@@ -135,9 +326,31 @@ export class VenueCore {
   private readonly fillLog: SimFill[] = [];
   private nextOrderId: number;
   private nextTradeId: number;
+  private nextAlgoId: number;
   private readonly maxOpen: number;
+  private readonly maxAlgo: number;
   private readonly maxFillLog: number;
+  private readonly maxHistory: number;
+  private readonly initialBalance: bigint;
+  private readonly defaultLeverage: number;
+  private readonly makerFee: bigint;
+  private readonly takerFee: bigint;
+  private readonly mmr: bigint;
+  private readonly marginCheck: boolean;
   private readonly rng: Rng;
+  /** Open orders per symbol over all accounts: resting-match work only where there are some. */
+  private readonly restingCount: Int32Array;
+  /** Highest resting buy / lowest resting sell per symbol (ticks), recomputed when the open set changed. */
+  private readonly maxBuy: Float64Array;
+  private readonly minSell: Float64Array;
+  private readonly boundsDirty: Uint8Array;
+  private readonly algoCount: Int32Array;
+  /** Last trade price per symbol (ticks, -1 = none yet). */
+  private readonly lastPrice: Float64Array;
+  /** Triggered algo order by the order it placed (to finish it when that order ends). */
+  private readonly algoByOrder = new Map<number, AlgoOrder>();
+  marks: MarkSource | null;
+  listener: CoreListener | null = null;
   /** Counters for stats. */
   ordersAccepted = 0;
   ordersRejected = 0;
@@ -150,13 +363,49 @@ export class VenueCore {
     this.rng = opts.rng;
     this.nextOrderId = 4_000_000_000 + this.rng.int(100_000_000);
     this.nextTradeId = 300_000_000 + this.rng.int(10_000_000);
+    this.nextAlgoId = 1_000_000 + this.rng.int(1_000_000);
     this.maxOpen = opts.maxOpenOrders ?? 200;
+    this.maxAlgo = opts.maxAlgoOrders ?? 10;
     this.maxFillLog = opts.maxFillLog ?? 1_000_000;
+    this.maxHistory = opts.maxOrderHistory ?? 100_000;
+    const bal = parseScaled(opts.initialBalance ?? '100000', MONEY_DECIMALS);
+    if (typeof bal !== 'number' || bal < 0) throw new Error('VenueCore: initialBalance must be a non-negative decimal with at most 8 decimals');
+    this.initialBalance = BigInt(bal);
+    this.defaultLeverage = opts.defaultLeverage ?? 20;
+    this.makerFee = BigInt(opts.makerFeePpm ?? 200);
+    this.takerFee = BigInt(opts.takerFeePpm ?? 500);
+    this.mmr = BigInt(opts.maintMarginPpm ?? 4000);
+    this.marginCheck = opts.marginCheck ?? true;
+    this.marks = opts.marks ?? null;
+    const n = market.instruments.length;
+    this.restingCount = new Int32Array(n);
+    this.maxBuy = new Float64Array(n);
+    this.minSell = new Float64Array(n);
+    this.boundsDirty = new Uint8Array(n).fill(1);
+    this.algoCount = new Int32Array(n);
+    this.lastPrice = new Float64Array(n).fill(-1);
   }
 
-  addAccount(id: string, apiKey: string, apiSecret: string): SimAccount {
+  /** `createdAt`: time of the initial deposit (the balance's update time). */
+  addAccount(id: string, apiKey: string, apiSecret: string, createdAt = 0): SimAccount {
     if (this.byApiKey.has(apiKey)) throw new Error('VenueCore: duplicate api key');
-    const acc: SimAccount = { id, apiKey, apiSecret, open: new Map(), openByClientId: new Map(), positions: new Map() };
+    const wallet = new Map<string, bigint>();
+    for (const i of this.market.instruments) wallet.set(i.spec.quoteAsset, this.initialBalance);
+    const acc: SimAccount = {
+      id,
+      apiKey,
+      apiSecret,
+      open: new Map(),
+      openByClientId: new Map(),
+      positions: new Map(),
+      wallet,
+      leverage: new Map(),
+      orders: new Map(),
+      ordersByClientId: new Map(),
+      algos: new Map(),
+      openAlgos: new Map(),
+      walletUpdateTime: createdAt,
+    };
     this.accounts.set(id, acc);
     this.byApiKey.set(apiKey, acc);
     return acc;
@@ -164,6 +413,10 @@ export class VenueCore {
 
   accountByApiKey(apiKey: string): SimAccount | undefined {
     return this.byApiKey.get(apiKey);
+  }
+
+  allAccounts(): SimAccount[] {
+    return [...this.accounts.values()];
   }
 
   /** A client order id that is not open on the account (22 chars of [0-9A-Za-z]). */
@@ -180,14 +433,50 @@ export class VenueCore {
     return n;
   }
 
-  placeOrder(acc: SimAccount, req: NewOrder, now: number): PlaceResult {
-    const r = this.place(acc, req, now);
+  // ---- prices -----------------------------------------------------------------------------------------
+
+  /** Mark price (10^-8 units): the mark source, else the book's mid. */
+  mark8(sym: number): number {
+    if (this.marks) return this.marks.mark8(sym);
+    const t = this.market.top(sym);
+    return ticksTo8(this.market.instruments[sym]!, (t.bid + t.ask) / 2);
+  }
+
+  /** Last trade price (10^-8 units); the mid before the first trade. */
+  last8(sym: number): number {
+    const p = this.lastPrice[sym]!;
+    if (p >= 0) return ticksTo8(this.market.instruments[sym]!, p);
+    const t = this.market.top(sym);
+    return ticksTo8(this.market.instruments[sym]!, (t.bid + t.ask) / 2);
+  }
+
+  /** Records a market trade price (feeds CONTRACT_PRICE triggers). */
+  noteTrade(sym: number, priceTicks: number): void {
+    this.lastPrice[sym] = priceTicks;
+  }
+
+  hasAlgos(sym: number): boolean {
+    return this.algoCount[sym]! > 0;
+  }
+
+  hasResting(sym: number): boolean {
+    return this.restingCount[sym]! > 0;
+  }
+
+  // ---- orders -------------------------------------------------------------------------------------------
+
+  /**
+   * Places an order. `beforeNew` sees the accepted order before any event about it is reported (the
+   * algo service uses it to report TRIGGERED with the new order id first).
+   */
+  placeOrder(acc: SimAccount, req: NewOrder, now: number, beforeNew?: (o: SimOrder) => void): PlaceResult {
+    const r = this.place(acc, req, now, beforeNew);
     if (r.ok) this.ordersAccepted++;
     else this.ordersRejected++;
     return r;
   }
 
-  private place(acc: SimAccount, req: NewOrder, now: number): PlaceResult {
+  private place(acc: SimAccount, req: NewOrder, now: number, beforeNew?: (o: SimOrder) => void): PlaceResult {
     const inst = req.inst;
     const sym = inst.idx;
     if (acc.openByClientId.has(req.clientOrderId)) return { ok: false, reason: 'DUPLICATE_CLIENT_ORDER_ID' };
@@ -211,10 +500,20 @@ export class VenueCore {
     }
 
     const top = this.market.top(sym);
+    // MIN_NOTIONAL and margin: limit price, or for MARKET the price it would trade at first.
+    const refTicks = req.type === 'MARKET' ? (req.side === 'BUY' ? top.ask : top.bid) : req.price;
     if (!req.reduceOnly) {
-      // MIN_NOTIONAL: limit price, or for MARKET the price it would trade at first.
-      const refTicks = req.type === 'MARKET' ? (req.side === 'BUY' ? top.ask : top.bid) : req.price;
       if (inst.quote(refTicks, qty) < inst.minNotionalQuote) return { ok: false, reason: 'MIN_NOTIONAL' };
+      if (this.marginCheck) {
+        // Only the part that grows the position needs margin.
+        const p = pos?.qty ?? 0;
+        const opposite = req.side === 'BUY' ? p < 0 : p > 0;
+        const growing = opposite ? Math.max(0, qty - Math.abs(p)) : qty;
+        if (growing > 0) {
+          const need = toMoney(inst.quote(refTicks, growing), inst) / BigInt(this.leverageOf(acc, sym));
+          if (need > this.assetView(acc, inst.spec.quoteAsset).available) return { ok: false, reason: 'MARGIN_INSUFFICIENT' };
+        }
+      }
     }
 
     const limit = req.type === 'MARKET' ? null : req.price;
@@ -242,7 +541,20 @@ export class VenueCore {
       goodTillDate: req.goodTillDate,
       time: now,
       updateTime: now,
+      expireReason: 0,
+      trigger: req.trigger ?? null,
     };
+    this.remember(acc, order);
+    // A resting order is on the book from its NEW event on (its notional shows in that event).
+    if (rests) {
+      acc.open.set(order.orderId, order);
+      acc.openByClientId.set(order.clientOrderId, order);
+      this.restingCount[sym]!++;
+      this.boundsDirty[sym] = 1;
+    }
+    beforeNew?.(order);
+    const listen = this.listener !== null && this.listener.wants(acc);
+    if (listen) this.listener!.order(acc, order, 'NEW', null, now);
 
     const fills: SimFill[] = [];
     let events: MarketEvent[] = [];
@@ -250,45 +562,138 @@ export class VenueCore {
       const taken = this.market.take(sym, req.side, qty, limit, now);
       events = taken.events;
       for (const f of taken.fills) {
-        order.executedQty += f.qty;
-        const q = inst.quote(f.price, f.qty);
-        order.cumQuote += q;
-        this.applyFill(acc, sym, req.side, f.price, f.qty);
-        const fill: SimFill = {
-          tradeId: this.nextTradeId++,
-          accountId: acc.id,
-          symbol: inst.symbol,
-          side: req.side,
-          qty: inst.qtyStr(f.qty),
-          price: inst.priceStr(f.price),
-          quoteQty: formatScaledBig(q, inst.priceDecimals + inst.qtyDecimals),
-          orderId: order.orderId,
-          clientOrderId: order.clientOrderId,
-          maker: false,
-          time: now,
-        };
-        fills.push(fill);
-        this.recordFill(fill);
+        this.lastPrice[sym] = f.price;
+        fills.push(this.execute(acc, order, f.price, f.qty, false, now));
       }
     }
 
-    if (order.executedQty >= order.qty) order.status = 'FILLED';
-    else if (rests) {
-      order.status = order.executedQty > 0 ? 'PARTIALLY_FILLED' : 'NEW';
-      acc.open.set(order.orderId, order);
-      acc.openByClientId.set(order.clientOrderId, order);
-    } else order.status = 'EXPIRED';
+    if (order.executedQty >= order.qty) {
+      // FILLED: the last TRADE event said so.
+      this.unrest(acc, order);
+      this.finishAlgo(order, now);
+    } else if (!rests) {
+      order.status = 'EXPIRED';
+      order.expireReason = req.type === 'MARKET' ? EXPIRE_MARKET : EXPIRE_IOC;
+      if (listen) this.listener!.order(acc, order, 'EXPIRED', null, now);
+      this.finishAlgo(order, now);
+    }
     return { ok: true, order, fills, events };
+  }
+
+  /** One fill of `order`: order state, position, wallet, fill log, then TRADE + account events. */
+  private execute(acc: SimAccount, order: SimOrder, priceTicks: number, steps: number, maker: boolean, now: number): SimFill {
+    const inst = order.inst;
+    const sym = inst.idx;
+    const q = inst.quote(priceTicks, steps);
+    order.executedQty += steps;
+    order.cumQuote += q;
+    order.status = order.executedQty >= order.qty ? 'FILLED' : 'PARTIALLY_FILLED';
+    order.updateTime = now;
+    const realized = toMoney(this.applyFill(acc, sym, order.side, priceTicks, steps, now), inst);
+    const fee = roundDiv(toMoneyExact(q, inst) * (maker ? this.makerFee : this.takerFee), PPM * moneyDivisor(inst));
+    const asset = inst.spec.quoteAsset;
+    acc.wallet.set(asset, (acc.wallet.get(asset) ?? 0n) + realized - fee);
+    acc.walletUpdateTime = now;
+    const fill: SimFill = {
+      tradeId: this.nextTradeId++,
+      accountId: acc.id,
+      symbol: inst.symbol,
+      side: order.side,
+      qty: inst.qtyStr(steps),
+      price: inst.priceStr(priceTicks),
+      quoteQty: formatScaledBig(q, inst.priceDecimals + inst.qtyDecimals),
+      orderId: order.orderId,
+      clientOrderId: order.clientOrderId,
+      maker,
+      time: now,
+      commission: formatScaledBig(fee, MONEY_DECIMALS),
+      commissionAsset: asset,
+      realizedPnl: formatScaledBig(realized, MONEY_DECIMALS),
+    };
+    this.recordFill(fill);
+    if (this.listener !== null && this.listener.wants(acc)) {
+      this.listener.order(acc, order, 'TRADE', { fill, realized, fee }, now);
+      this.listener.account(acc, sym, now);
+    }
+    return fill;
+  }
+
+  /**
+   * Fills resting orders the market crossed: the opposite best at or through the order's price (all of
+   * it), or a market trade strictly through it (up to the trade's quantity). Maker fills at the order's
+   * own price; the synthetic book is left as it is. Called for every market event of a symbol with
+   * resting orders, so the common case (nothing crossed) is decided from cached price bounds.
+   */
+  matchResting(ev: MarketEvent): void {
+    const sym = ev.sym;
+    if (this.restingCount[sym]! <= 0) return;
+    if (this.boundsDirty[sym] === 1) this.recomputeBounds(sym);
+    const maxBuy = this.maxBuy[sym]!;
+    const minSell = this.minSell[sym]!;
+    let bid: number;
+    let ask: number;
+    let trade: TradeEvent | null = null;
+    if (ev.kind === 'bookTicker') {
+      bid = ev.bid;
+      ask = ev.ask;
+    } else {
+      const t = this.market.top(sym);
+      bid = t.bid;
+      ask = t.ask;
+      if (ev.kind === 'trade') trade = ev;
+    }
+    const buyHit = (ask >= 0 && ask <= maxBuy) || (trade !== null && trade.buyerMaker && trade.price < maxBuy);
+    const sellHit = (bid >= 0 && bid >= minSell) || (trade !== null && !trade.buyerMaker && trade.price > minSell);
+    if (!buyHit && !sellHit) return;
+    const now = ev.time;
+    for (const acc of this.accounts.values()) {
+      if (acc.open.size === 0) continue;
+      for (const o of [...acc.open.values()]) {
+        if (o.inst.idx !== sym) continue;
+        let fillQty = 0;
+        const left = o.qty - o.executedQty;
+        if (o.side === 'BUY') {
+          if (ask >= 0 && ask <= o.price) fillQty = left;
+          else if (trade !== null && trade.buyerMaker && trade.price < o.price) fillQty = Math.min(left, trade.qty);
+        } else {
+          if (bid >= 0 && bid >= o.price) fillQty = left;
+          else if (trade !== null && !trade.buyerMaker && trade.price > o.price) fillQty = Math.min(left, trade.qty);
+        }
+        if (fillQty <= 0) continue;
+        this.execute(acc, o, o.price, fillQty, true, now);
+        if (o.executedQty >= o.qty) {
+          this.unrest(acc, o);
+          this.finishAlgo(o, now);
+        }
+      }
+    }
+  }
+
+  private recomputeBounds(sym: number): void {
+    let maxBuy = Number.NEGATIVE_INFINITY;
+    let minSell = Number.POSITIVE_INFINITY;
+    for (const acc of this.accounts.values()) {
+      for (const o of acc.open.values()) {
+        if (o.inst.idx !== sym) continue;
+        if (o.side === 'BUY') {
+          if (o.price > maxBuy) maxBuy = o.price;
+        } else if (o.price < minSell) minSell = o.price;
+      }
+    }
+    this.maxBuy[sym] = maxBuy;
+    this.minSell[sym] = minSell;
+    this.boundsDirty[sym] = 0;
   }
 
   /** Cancels an open order by order id or client order id. */
   cancelOrder(acc: SimAccount, sym: number, orderId: number | null, clientOrderId: string | null, now: number): CancelResult {
     const o = orderId !== null ? acc.open.get(orderId) : clientOrderId !== null ? acc.openByClientId.get(clientOrderId) : undefined;
     if (!o || o.inst.idx !== sym) return { ok: false, reason: 'UNKNOWN_ORDER' };
-    acc.open.delete(o.orderId);
-    acc.openByClientId.delete(o.clientOrderId);
+    this.unrest(acc, o);
     o.status = 'CANCELED';
     o.updateTime = now;
+    if (this.listener !== null && this.listener.wants(acc)) this.listener.order(acc, o, 'CANCELED', null, now);
+    this.finishAlgo(o, now);
     return { ok: true, order: o };
   }
 
@@ -309,9 +714,351 @@ export class VenueCore {
     return out;
   }
 
+  /** An order (open or recently closed) by id or client id (the latest with that client id). */
+  findOrder(acc: SimAccount, sym: number, orderId: number | null, clientOrderId: string | null): SimOrder | undefined {
+    const o = orderId !== null ? acc.orders.get(orderId) : clientOrderId !== null ? acc.ordersByClientId.get(clientOrderId) : undefined;
+    return o && o.inst.idx === sym ? o : undefined;
+  }
+
+  private unrest(acc: SimAccount, o: SimOrder): void {
+    if (!acc.open.delete(o.orderId)) return;
+    acc.openByClientId.delete(o.clientOrderId);
+    this.restingCount[o.inst.idx]!--;
+    this.boundsDirty[o.inst.idx] = 1;
+  }
+
+  private remember(acc: SimAccount, o: SimOrder): void {
+    acc.orders.set(o.orderId, o);
+    acc.ordersByClientId.set(o.clientOrderId, o);
+    if (acc.orders.size > this.maxHistory) {
+      const oldest = acc.orders.values().next().value as SimOrder;
+      acc.orders.delete(oldest.orderId);
+      if (acc.ordersByClientId.get(oldest.clientOrderId) === oldest) acc.ordersByClientId.delete(oldest.clientOrderId);
+    }
+  }
+
+  // ---- leverage and margin ------------------------------------------------------------------------------
+
+  /** Maintenance margin rate in millionths (first bracket). */
+  get maintMarginPpm(): number {
+    return Number(this.mmr);
+  }
+
+  leverageOf(acc: SimAccount, sym: number): number {
+    return acc.leverage.get(sym) ?? this.defaultLeverage;
+  }
+
+  setLeverage(acc: SimAccount, sym: number, leverage: number, now: number): void {
+    acc.leverage.set(sym, leverage);
+    if (this.listener !== null && this.listener.wants(acc)) this.listener.leverage(acc, sym, leverage, now);
+  }
+
+  positionView(acc: SimAccount, sym: number): PositionView {
+    const inst = this.market.instruments[sym]!;
+    const p = acc.positions.get(sym);
+    const qty = p?.qty ?? 0;
+    const cost = p?.cost ?? 0n;
+    const lev = BigInt(this.leverageOf(acc, sym));
+    const mark8 = this.mark8(sym);
+    const qd = inst.qtyDecimals;
+    const qtyUnits = BigInt(qty * inst.stepUnits);
+    const absUnits = qtyUnits < 0n ? -qtyUnits : qtyUnits;
+    const sign = qty > 0 ? 1n : qty < 0 ? -1n : 0n;
+    // qty x mark and cost at scale qd + 8, then back to money (scale 8).
+    const exactNotional = qtyUnits * BigInt(mark8);
+    const exactCost = sign * cost * 10n ** BigInt(MONEY_DECIMALS - inst.priceDecimals);
+    const div = 10n ** BigInt(qd);
+    const notional = roundDiv(exactNotional, div);
+    const unrealized = roundDiv(exactNotional - exactCost, div);
+    const absNotional = notional < 0n ? -notional : notional;
+    let bid = 0n;
+    let ask = 0n;
+    let orderIm = 0n;
+    let hasOpen = false;
+    for (const o of acc.open.values()) {
+      if (o.inst.idx !== sym) continue;
+      hasOpen = true;
+      const n = toMoney(inst.quote(o.price, o.qty - o.executedQty), inst);
+      if (o.side === 'BUY') bid += n;
+      else ask += n;
+      if (!o.reduceOnly) orderIm += n;
+    }
+    const entryPrice = qty === 0 ? '0' : formatRatio(cost, absUnits, inst.priceDecimals, 0, 8);
+    const breakEvenPrice =
+      qty === 0 ? '0' : formatRatio(cost * (PPM + sign * this.takerFee), absUnits * PPM, inst.priceDecimals, 0, 8);
+    let liquidationPrice = '0';
+    if (qty !== 0) {
+      // Cross, single position, first bracket: LP = (WB - side x |P| x EP) / (|P| x (MMR - side)).
+      const wallet = acc.wallet.get(inst.spec.quoteAsset) ?? 0n;
+      const numer = wallet - sign * toMoney(cost, inst);
+      const denom = absUnits * (this.mmr - sign * PPM);
+      const lp = (numer * 10n ** BigInt(qd) * PPM) / denom;
+      if (lp > 0n) liquidationPrice = formatRatio(numer * 10n ** BigInt(qd) * PPM, denom, MONEY_DECIMALS, MONEY_DECIMALS, MONEY_DECIMALS);
+    }
+    return {
+      inst,
+      qty,
+      cost,
+      realized: p ? toMoney(p.realized, inst) : 0n,
+      mark8,
+      unrealized,
+      notional,
+      initialMargin: absNotional / lev,
+      maintMargin: roundDiv(absNotional * this.mmr, PPM),
+      openOrderInitialMargin: orderIm / lev,
+      bidNotional: bid,
+      askNotional: ask,
+      leverage: Number(lev),
+      hasOpenOrders: hasOpen,
+      updateTime: p?.updateTime ?? 0,
+      entryPrice,
+      breakEvenPrice,
+      liquidationPrice,
+    };
+  }
+
+  /** Cross-margin totals of one margin asset. */
+  assetView(acc: SimAccount, asset: string): AssetView {
+    const wallet = acc.wallet.get(asset) ?? 0n;
+    let unrealized = 0n;
+    let posIm = 0n;
+    let orderIm = 0n;
+    let mm = 0n;
+    for (const inst of this.market.instruments) {
+      if (inst.spec.quoteAsset !== asset) continue;
+      if (!acc.positions.has(inst.idx) && this.restingCount[inst.idx] === 0) continue;
+      const v = this.positionView(acc, inst.idx);
+      unrealized += v.unrealized;
+      posIm += v.initialMargin;
+      orderIm += v.openOrderInitialMargin;
+      mm += v.maintMargin;
+    }
+    const marginBalance = wallet + unrealized;
+    const available = marginBalance - posIm - orderIm;
+    const maxWithdraw = available < 0n ? 0n : available < wallet ? available : wallet;
+    return {
+      asset,
+      wallet,
+      unrealized,
+      initialMargin: posIm + orderIm,
+      positionInitialMargin: posIm,
+      openOrderInitialMargin: orderIm,
+      maintMargin: mm,
+      marginBalance,
+      available,
+      maxWithdraw,
+      updateTime: acc.walletUpdateTime,
+    };
+  }
+
+  /** Margin assets of the venue's instruments, in instrument order. */
+  marginAssets(): string[] {
+    return [...new Set(this.market.instruments.map((i) => i.spec.quoteAsset))];
+  }
+
+  // ---- conditional (algo) orders ------------------------------------------------------------------------
+
+  placeAlgo(acc: SimAccount, req: NewAlgoOrder, now: number): { ok: true; algo: AlgoOrder } | { ok: false; reason: AlgoRejectReason } {
+    const sym = req.inst.idx;
+    for (const a of acc.openAlgos.values()) if (a.clientAlgoId === req.clientAlgoId) return { ok: false, reason: 'DUPLICATE_CLIENT_ALGO_ID' };
+    if (!req.closePosition) {
+      if (req.qty < req.inst.minQtySteps) return { ok: false, reason: 'QTY_BELOW_MIN' };
+      if (req.qty > req.inst.maxQtySteps) return { ok: false, reason: 'QTY_ABOVE_MAX' };
+    }
+    let n = 0;
+    for (const a of acc.openAlgos.values()) if (a.inst.idx === sym) n++;
+    if (n >= this.maxAlgo) return { ok: false, reason: 'MAX_ALGO_ORDERS' };
+    const algo: AlgoOrder = {
+      ...req,
+      algoId: this.nextAlgoId++,
+      accountId: acc.id,
+      status: 'NEW',
+      createTime: now,
+      updateTime: now,
+      triggerTime: 0,
+      actualOrderId: 0,
+      reason: '',
+      trailActive: false,
+      trailExtreme: 0,
+    };
+    const price = req.workingType === 'MARK_PRICE' ? this.mark8(sym) : this.last8(sym);
+    if (req.type === 'TRAILING_STOP_MARKET') {
+      const act = req.activatePrice > 0 ? ticksTo8(req.inst, req.activatePrice) : 0;
+      // A trailing order's activation price must still be ahead of the market.
+      if (act > 0 && (req.side === 'SELL' ? act <= price : act >= price)) return { ok: false, reason: 'WOULD_IMMEDIATELY_TRIGGER' };
+      if (act === 0) {
+        algo.trailActive = true;
+        algo.trailExtreme = price;
+      }
+    } else if (triggers(req.type, req.side, price, ticksTo8(req.inst, req.triggerPrice))) {
+      return { ok: false, reason: 'WOULD_IMMEDIATELY_TRIGGER' };
+    }
+    acc.algos.set(algo.algoId, algo);
+    if (acc.algos.size > this.maxHistory) acc.algos.delete(acc.algos.keys().next().value as number);
+    acc.openAlgos.set(algo.algoId, algo);
+    this.algoCount[sym]!++;
+    if (this.listener !== null && this.listener.wants(acc)) this.listener.algo(acc, algo, now);
+    return { ok: true, algo };
+  }
+
+  findAlgo(acc: SimAccount, algoId: number | null, clientAlgoId: string | null): AlgoOrder | undefined {
+    if (algoId !== null) return acc.algos.get(algoId);
+    let found: AlgoOrder | undefined;
+    if (clientAlgoId !== null) for (const a of acc.algos.values()) if (a.clientAlgoId === clientAlgoId) found = a;
+    return found;
+  }
+
+  cancelAlgo(acc: SimAccount, algoId: number | null, clientAlgoId: string | null, now: number): AlgoOrder | undefined {
+    let a = algoId !== null ? acc.openAlgos.get(algoId) : undefined;
+    if (a === undefined && clientAlgoId !== null) for (const x of acc.openAlgos.values()) if (x.clientAlgoId === clientAlgoId) a = x;
+    if (a === undefined) return undefined;
+    this.closeAlgo(acc, a, 'CANCELED', now);
+    return a;
+  }
+
+  cancelAllAlgos(acc: SimAccount, sym: number, now: number): AlgoOrder[] {
+    const out: AlgoOrder[] = [];
+    for (const a of [...acc.openAlgos.values()]) {
+      if (a.inst.idx !== sym) continue;
+      this.closeAlgo(acc, a, 'CANCELED', now);
+      out.push(a);
+    }
+    return out;
+  }
+
+  openAlgoOrders(acc: SimAccount, sym: number | null): AlgoOrder[] {
+    const out: AlgoOrder[] = [];
+    for (const a of acc.openAlgos.values()) if (sym === null || a.inst.idx === sym) out.push(a);
+    return out;
+  }
+
+  private closeAlgo(acc: SimAccount, a: AlgoOrder, status: AlgoStatus, now: number): void {
+    if (acc.openAlgos.delete(a.algoId)) this.algoCount[a.inst.idx]!--;
+    a.status = status;
+    a.updateTime = now;
+    if (this.listener !== null && this.listener.wants(acc)) this.listener.algo(acc, a, now);
+  }
+
+  /**
+   * Fires the symbol's conditional orders whose trigger the current last/mark price meets: TRIGGERING,
+   * then the order is placed (TRIGGERED before its NEW), its fills, and FINISHED once it is done.
+   * Returns the market events the placed orders caused (to be published).
+   */
+  checkTriggers(sym: number, now: number): MarketEvent[] {
+    if (this.algoCount[sym]! <= 0) return [];
+    const events: MarketEvent[] = [];
+    const mark = this.mark8(sym);
+    const last = this.last8(sym);
+    for (const acc of this.accounts.values()) {
+      if (acc.openAlgos.size === 0) continue;
+      for (const a of [...acc.openAlgos.values()]) {
+        if (a.inst.idx !== sym) continue;
+        const price = a.workingType === 'MARK_PRICE' ? mark : last;
+        if (!this.algoFires(a, price)) continue;
+        for (const ev of this.trigger(acc, a, now)) events.push(ev);
+      }
+    }
+    return events;
+  }
+
+  private algoFires(a: AlgoOrder, price: number): boolean {
+    if (a.type !== 'TRAILING_STOP_MARKET') return triggers(a.type, a.side, price, ticksTo8(a.inst, a.triggerPrice));
+    if (!a.trailActive) {
+      const act = ticksTo8(a.inst, a.activatePrice);
+      if (a.side === 'SELL' ? price < act : price > act) return false;
+      a.trailActive = true;
+      a.trailExtreme = price;
+    }
+    // SELL protects a long: fire on a fall of callbackRate from the high since activation (BUY mirrors).
+    if (a.side === 'SELL') {
+      if (price > a.trailExtreme) a.trailExtreme = price;
+      return price * 1000 <= a.trailExtreme * (1000 - a.callbackRate);
+    }
+    if (price < a.trailExtreme) a.trailExtreme = price;
+    return price * 1000 >= a.trailExtreme * (1000 + a.callbackRate);
+  }
+
+  private trigger(acc: SimAccount, a: AlgoOrder, now: number): MarketEvent[] {
+    const sym = a.inst.idx;
+    acc.openAlgos.delete(a.algoId);
+    this.algoCount[sym]!--;
+    a.status = 'TRIGGERING';
+    a.triggerTime = now;
+    a.updateTime = now;
+    const listen = this.listener !== null && this.listener.wants(acc);
+    if (listen) this.listener!.algo(acc, a, now);
+    let qty = a.qty;
+    let reduceOnly = a.reduceOnly;
+    if (a.closePosition) {
+      const p = acc.positions.get(sym)?.qty ?? 0;
+      qty = Math.abs(p);
+      reduceOnly = true;
+      if (qty === 0 || (a.side === 'BUY' ? p > 0 : p < 0)) {
+        a.reason = 'Reduce Only reject';
+        this.closeAlgo(acc, a, 'CANCELED', now);
+        return [];
+      }
+    }
+    const limitType = a.type === 'STOP' || a.type === 'TAKE_PROFIT';
+    const cid = acc.openByClientId.has(a.clientAlgoId) ? this.generateClientOrderId() : a.clientAlgoId;
+    const r = this.placeOrder(
+      acc,
+      {
+        inst: a.inst,
+        side: a.side,
+        type: limitType ? 'LIMIT' : 'MARKET',
+        timeInForce: limitType ? a.timeInForce : 'GTC',
+        qty,
+        price: limitType ? a.price : 0,
+        clientOrderId: cid,
+        reduceOnly,
+        positionSide: a.positionSide,
+        goodTillDate: a.goodTillDate,
+        trigger: { origType: a.type, stopPrice: a.triggerPrice, workingType: a.workingType, closePosition: a.closePosition, priceProtect: a.priceProtect },
+      },
+      now,
+      (o) => {
+        a.actualOrderId = o.orderId;
+        a.status = 'TRIGGERED';
+        this.algoByOrder.set(o.orderId, a);
+        if (listen) this.listener!.algo(acc, a, now);
+      },
+    );
+    if (!r.ok) {
+      a.reason = r.reason === 'REDUCE_ONLY_REJECTED' ? 'Reduce Only reject' : r.reason === 'MARGIN_INSUFFICIENT' ? 'Margin is insufficient' : r.reason;
+      this.closeAlgo(acc, a, 'CANCELED', now);
+      return [];
+    }
+    return r.events;
+  }
+
+  /** The order placed by a triggered algo order ended: the algo order is FINISHED. */
+  private finishAlgo(o: SimOrder, now: number): void {
+    if (o.trigger === null) return;
+    const a = this.algoByOrder.get(o.orderId);
+    if (!a) return;
+    this.algoByOrder.delete(o.orderId);
+    a.status = 'FINISHED';
+    a.updateTime = now;
+    const acc = this.accounts.get(a.accountId)!;
+    if (this.listener !== null && this.listener.wants(acc)) this.listener.algo(acc, a, now);
+  }
+
+  /** The order a triggered algo order placed (for its actual price / quantity), if still known. */
+  algoOrderOf(acc: SimAccount, a: AlgoOrder): SimOrder | undefined {
+    return a.actualOrderId === 0 ? undefined : acc.orders.get(a.actualOrderId);
+  }
+
+  // ---- records --------------------------------------------------------------------------------------------
+
   /** The venue's record of fills (copies), oldest first. */
   fills(): SimFill[] {
     return this.fillLog.map((f) => ({ ...f }));
+  }
+
+  /** Fills of one account and symbol (for trade queries), oldest first. */
+  accountFills(acc: SimAccount, symbol: string): SimFill[] {
+    return this.fillLog.filter((f) => f.accountId === acc.id && f.symbol === symbol);
   }
 
   positions(): SimPosition[] {
@@ -340,29 +1087,71 @@ export class VenueCore {
     if (this.fillLog.length > this.maxFillLog) this.fillLog.splice(0, this.fillLog.length - this.maxFillLog);
   }
 
-  /** Average-cost position keeping (one-way mode). */
-  private applyFill(acc: SimAccount, sym: number, side: Side, priceTicks: number, steps: number): void {
+  /** Average-cost position keeping (one-way mode). Returns the realized PnL of the fill (price x qty units). */
+  private applyFill(acc: SimAccount, sym: number, side: Side, priceTicks: number, steps: number, now: number): bigint {
     const inst = this.market.instruments[sym]!;
     let p = acc.positions.get(sym);
     if (!p) {
-      p = { qty: 0, cost: 0n, realized: 0n };
+      p = { qty: 0, cost: 0n, realized: 0n, updateTime: now };
       acc.positions.set(sym, p);
     }
+    p.updateTime = now;
     const signed = side === 'BUY' ? steps : -steps;
     if (p.qty === 0 || Math.sign(p.qty) === Math.sign(signed)) {
       p.cost += inst.quote(priceTicks, steps);
       p.qty += signed;
-      return;
+      return 0n;
     }
     const open = Math.abs(p.qty);
     const closing = Math.min(open, steps);
     const closeCost = (p.cost * BigInt(closing)) / BigInt(open);
     const closeValue = inst.quote(priceTicks, closing);
     // Long closed by a sell: value - cost; short closed by a buy: cost - value.
-    p.realized += p.qty > 0 ? closeValue - closeCost : closeCost - closeValue;
+    const realized = p.qty > 0 ? closeValue - closeCost : closeCost - closeValue;
+    p.realized += realized;
     p.cost -= closeCost;
     p.qty += signed;
     if (p.qty === 0) p.cost = 0n;
     else if (Math.sign(p.qty) === Math.sign(signed)) p.cost = inst.quote(priceTicks, Math.abs(p.qty));
+    return realized;
   }
 }
+
+/** Does a STOP / TAKE_PROFIT order fire at `price` (both 10^-8 units)? STOP BUY at >=, SELL at <=; TAKE_PROFIT the reverse. */
+export function triggers(type: AlgoType, side: Side, price: number, trigger: number): boolean {
+  const stop = type === 'STOP' || type === 'STOP_MARKET';
+  const up = stop ? side === 'BUY' : side === 'SELL';
+  return up ? price >= trigger : price <= trigger;
+}
+
+/** A price in ticks as 10^-8 units of the quote asset. */
+export function ticksTo8(inst: Instrument, ticks: number): number {
+  return Math.round(ticks * inst.tickUnits * 10 ** (MONEY_DECIMALS - inst.priceDecimals));
+}
+
+/** 10^(scale - 8) when an instrument's price x qty scale is finer than money, else 1. */
+function moneyDivisor(inst: Instrument): bigint {
+  const s = inst.priceDecimals + inst.qtyDecimals;
+  return s > MONEY_DECIMALS ? 10n ** BigInt(s - MONEY_DECIMALS) : 1n;
+}
+
+/** price x qty units -> money units, unrounded when the scale allows (else the caller divides by moneyDivisor). */
+function toMoneyExact(v: bigint, inst: Instrument): bigint {
+  const s = inst.priceDecimals + inst.qtyDecimals;
+  return s <= MONEY_DECIMALS ? v * 10n ** BigInt(MONEY_DECIMALS - s) : v;
+}
+
+/** price x qty units -> money units (rounded half away from zero). */
+export function toMoney(v: bigint, inst: Instrument): bigint {
+  return roundDiv(toMoneyExact(v, inst), moneyDivisor(inst));
+}
+
+/** a / b rounded half away from zero (b > 0). */
+export function roundDiv(a: bigint, b: bigint): bigint {
+  if (b === 1n) return a;
+  const neg = a < 0n;
+  const n = neg ? -a : a;
+  const q = (n + b / 2n) / b;
+  return neg ? -q : q;
+}
+

@@ -3,16 +3,20 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import uWS from 'uWebSockets.js';
 import type { HttpResponse, WebSocket } from 'uWebSockets.js';
+import { formatScaled, parseScaled } from '../../core/decimal.js';
 import { resolveInstruments, type InstrumentSpec } from '../instruments.js';
+import { KlineBook } from '../market/Klines.js';
+import { MarkPrices } from '../market/MarkPrice.js';
 import { DEFAULT_MIX, EmissionScheduler, type EventMix } from '../market/Scheduler.js';
 import { SyntheticMarket } from '../market/SyntheticMarket.js';
 import type { BookTop, MarketEvent } from '../market/types.js';
 import { Rng } from '../rng.js';
-import { VenueCore, type SimFill, type SimPosition } from '../Venue.js';
+import { MONEY_DECIMALS, VenueCore, type SimFill, type SimPosition } from '../Venue.js';
 import { errorJson, E } from './errors.js';
-import { eventJson } from './format.js';
-import { BinanceRest, type RestResponse } from './rest.js';
-import { handleControl, parseMdPath, StreamRegistry, type MdSocket } from './streams.js';
+import { aggTradeJson, bookTickerJson, depthUpdateJson, forceOrderJson, klineJson, markPriceJson, partialDepthJson, tradeJsons } from './format.js';
+import { BinanceRest, DEFAULT_RATE_LIMITS, type RateLimits, type RestResponse } from './rest.js';
+import { handleControl, parseMdPath, Slot, StreamRegistry, type MdSocket, type StreamEntry } from './streams.js';
+import { BinanceUserEvents, UserStreams } from './userData.js';
 import { BinanceWsApi, type ApiSocket } from './wsApi.js';
 
 export interface BinanceVenueOptions {
@@ -57,8 +61,30 @@ export interface BinanceVenueOptions {
    * root serves only what `/public` serves. Default false (every path serves every stream).
    */
   strictPaths?: boolean;
-  /** Answer 429 (-1003 / -1015) past the request-weight and order-count limits. Default false. */
+  /**
+   * Answer 429 (-1003 / -1015, with Retry-After) past the request-weight and order-count limits, and
+   * 418 (IP banned for 2 min, doubling) after repeated 429s. Default false.
+   */
   enforceRateLimits?: boolean;
+  /** The limits (also reported by exchangeInfo). Default 2400 weight/min, 300 orders/10 s, 1200 orders/min. */
+  rateLimits?: Partial<RateLimits>;
+  /** Starting wallet balance of every account, per quote asset (decimal). Default "100000". */
+  initialBalance?: string;
+  /** Initial leverage of every symbol until changed with POST /fapi/v1/leverage. Default 20. */
+  defaultLeverage?: number;
+  /** Commission rates as decimals. Default maker "0.0002", taker "0.0005". */
+  fees?: { maker?: string; taker?: string };
+  /** Reject orders needing more initial margin than available (-2019). Default true. */
+  marginCheck?: boolean;
+  /** Resting LIMIT orders fill (as maker) when the market crosses them. Default true. */
+  restingFills?: boolean;
+  /** Validity of a listen key after creation / the last keep-alive (ms). Default 3_600_000 (60 min). */
+  listenKeyValidityMs?: number;
+  /**
+   * Chance per second and symbol that the synthetic market liquidates someone (a forceOrder event that
+   * takes liquidity), while someone listens to that symbol's liquidation stream. Default 0.05.
+   */
+  liquidationProbability?: number;
   /** Server ping period on market-data sockets (ms). Default 180_000 (3 min). */
   pingIntervalMs?: number;
   /** Close a market-data socket with no pong for this long (ms). Default 600_000 (10 min). */
@@ -101,6 +127,15 @@ export interface BinanceVenueStats {
   ordersRejected: number;
   fills: number;
   usedWeight1m: number;
+  /** 429 answers (REST) and requests refused during an IP ban (418). */
+  rateLimited: number;
+  banned: number;
+  /** User-data events sent (to at least one socket), frames written for them, listen keys expired. */
+  userDataEvents: number;
+  userDataFrames: number;
+  listenKeysExpired: number;
+  /** Synthetic liquidations (forceOrder events). */
+  forceOrders: number;
 }
 
 export interface BinanceVenueHandle {
@@ -122,8 +157,20 @@ export interface BinanceVenueHandle {
   positions(): SimPosition[];
   /** Current best bid/ask of a symbol as decimal strings, with the book update id. */
   top(symbol: string): { u: number; bid: string; bidQty: string; ask: string; askQty: string };
-  /** Closes every market-data WebSocket (abruptly, no close frame); returns how many. */
+  /** Closes every stream WebSocket, market and user data (abruptly, no close frame); returns how many. */
   dropStreams(): number;
+  /**
+   * Expires every live listen key now, as if its 60 minutes had run out: subscribers get
+   * `listenKeyExpired` and nothing more; keep-alives answer -1125. Returns how many keys expired.
+   */
+  expireListenKeys(): number;
+  /**
+   * Pins a symbol's mark price (decimal string, any precision up to 8 decimals) until released with
+   * null, and fires the conditional orders working on MARK_PRICE that it triggers.
+   */
+  setMarkPrice(symbol: string, price: string | null): void;
+  /** Current mark price of a symbol (8 decimals). */
+  markPrice(symbol: string): string;
   setRate(n: number): void;
   pause(): void;
   resume(): void;
@@ -185,6 +232,14 @@ async function listenExclusive(app: uWS.TemplatedApp, host: string, wanted: numb
   }
 }
 
+/** A decimal commission rate ("0.0005") in millionths. */
+function feePpm(rate: string | undefined, dflt: number): number {
+  if (rate === undefined) return dflt;
+  const v = parseScaled(rate, 6);
+  if (typeof v !== 'number') throw new RangeError(`fee rate must be a decimal with at most 6 decimals (got ${rate})`);
+  return v;
+}
+
 function checkRate(n: number): number {
   if (!Number.isFinite(n) || n < 1 || n > MAX_RATE) throw new RangeError(`rate must be within 1..${MAX_RATE} messages/s (got ${n})`);
   return n;
@@ -192,8 +247,10 @@ function checkRate(n: number): number {
 
 /**
  * Starts a simulated Binance USD-M futures venue on uWebSockets.js: market-data WebSocket streams fed by
- * a seeded synthetic market, the REST endpoints an engine needs (time, exchangeInfo, depth, order entry),
- * and the WebSocket API order subset. Resolves once listening.
+ * a seeded synthetic market (bookTicker, aggTrade, trade, diff and partial depth, markPrice, forceOrder,
+ * kline; legacy root or the 2026 `/public` / `/market` split), the user data stream (listen keys,
+ * `/ws/<listenKey>`, `/private/ws`, `/private/stream`), REST order entry, account, algo-order and
+ * dead-man-switch endpoints, and the WebSocket API. Resolves once listening.
  */
 export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise<BinanceVenueHandle> {
   const host = opts.host ?? '127.0.0.1';
@@ -202,22 +259,39 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
   const rootRng = new Rng(opts.seed ?? 1);
   const instruments = resolveInstruments(opts.symbols);
   const market = new SyntheticMarket(instruments, { seed: rootRng.nextU32(), levels: opts.bookLevels ?? 20 });
-  const core = new VenueCore(market, { rng: rootRng.fork() });
+  const core = new VenueCore(market, {
+    rng: rootRng.fork(),
+    initialBalance: opts.initialBalance,
+    defaultLeverage: opts.defaultLeverage,
+    makerFeePpm: feePpm(opts.fees?.maker, 200),
+    takerFeePpm: feePpm(opts.fees?.taker, 500),
+    marginCheck: opts.marginCheck,
+  });
   const apiKey = opts.apiKey ?? randomBytes(32).toString('hex');
   const apiSecret = opts.apiSecret ?? randomBytes(32).toString('hex');
-  core.addAccount('default', apiKey, apiSecret);
-  opts.accounts?.forEach((a, i) => core.addAccount(a.id ?? `account-${i + 1}`, a.apiKey, a.apiSecret));
+  core.addAccount('default', apiKey, apiSecret, clock());
+  opts.accounts?.forEach((a, i) => core.addAccount(a.id ?? `account-${i + 1}`, a.apiKey, a.apiSecret, clock()));
 
   const mix: EventMix = { ...DEFAULT_MIX, ...opts.mix };
   const scheduler = new EmissionScheduler(market, rootRng.fork(), checkRate(opts.rate ?? 10_000), mix, opts.maxTicks ?? Number.POSITIVE_INFINITY);
   if (opts.paused) scheduler.pause();
-  const registry = new StreamRegistry(market, opts.strictPaths ?? false, () => scheduler.setActive(registry.active()));
+  // Forked after the older consumers of the root generator, so their draws stay what they were.
+  const marks = new MarkPrices(market, rootRng.fork());
+  core.marks = marks;
+  const liqRng = rootRng.fork();
+  const klines = new KlineBook();
+  const registry = new StreamRegistry(market, opts.strictPaths ?? false, () => {
+    scheduler.setActive(registry.active());
+    syncKlines();
+  });
 
   const maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
   const disconnectSlow = opts.disconnectSlowConsumers ?? false;
   const maxIncoming = opts.maxIncomingPerSecond ?? 10;
   const pingIntervalMs = opts.pingIntervalMs ?? 180_000;
   const pongTimeoutMs = opts.pongTimeoutMs ?? 600_000;
+  const restingFills = opts.restingFills ?? true;
+  const liqProbability = Math.min(1, Math.max(0, opts.liquidationProbability ?? 0.05));
 
   const counters = {
     connectionsTotal: 0,
@@ -230,6 +304,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     slowConsumerDisconnects: 0,
     inboundLimitDisconnects: 0,
     controlMessages: 0,
+    forceOrders: 0,
   };
 
   const sockets = new Set<MdSocket>();
@@ -240,14 +315,19 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
 
   // ---- emission ---------------------------------------------------------------------------------------
 
-  /** Queues an event's frame on every socket listening to its stream. */
-  const deliver = (ev: MarketEvent): void => {
-    const entries = registry.entriesFor(ev.sym, ev.kind);
-    if (entries.length === 0) return;
-    const json = eventJson(ev, instruments[ev.sym]!);
-    if (ev.kind === 'bookTicker') counters.bookTicker++;
-    else if (ev.kind === 'trade') counters.aggTrade++;
-    else counters.depthUpdate++;
+  let flushQueued = false;
+  /** Frames queued outside the emission timer (order-driven events, user data) go out on the next turn. */
+  const scheduleFlush = (): void => {
+    if (flushQueued || dirty.length === 0) return;
+    flushQueued = true;
+    setImmediate(() => {
+      flushQueued = false;
+      if (!closed) flush();
+    });
+  };
+
+  /** Queues one payload on every socket of the entries (combined sockets get the envelope). */
+  const push = (entries: readonly StreamEntry[], json: string): void => {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       let framed: string | null = null;
@@ -258,6 +338,77 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
           s.pending.push(framed);
         } else s.pending.push(json);
       }
+    }
+  };
+
+  const enqueueUser = (s: MdSocket, frame: string): void => {
+    if (s.pending.length === 0) dirty.push(s);
+    s.pending.push(frame);
+    scheduleFlush();
+  };
+  const users = new UserStreams(rootRng.fork(), Math.max(1, opts.listenKeyValidityMs ?? 3_600_000), enqueueUser);
+  core.listener = new BinanceUserEvents(core, users);
+
+  /** Symbols whose last price moved while they have conditional orders (checked after the batch). */
+  const triggerSyms = new Set<number>();
+
+  /**
+   * Routes one market event: trades feed last price, klines and trigger checks; events from the market
+   * itself (`external`) may cross resting orders; then the frames of every stream carrying it.
+   */
+  const deliver = (ev: MarketEvent, external = true): void => {
+    const sym = ev.sym;
+    const inst = instruments[sym]!;
+    if (ev.kind === 'trade') {
+      core.noteTrade(sym, ev.price);
+      if (klines.hasAny(sym)) klines.onTrade(ev);
+      if (core.hasAlgos(sym)) triggerSyms.add(sym);
+    }
+    if (external && restingFills && core.hasResting(sym)) core.matchResting(ev);
+    if (ev.kind === 'bookTicker') {
+      const entries = registry.slot(sym, Slot.BookTicker);
+      if (entries.length === 0) return;
+      counters.bookTicker++;
+      push(entries, bookTickerJson(ev, inst));
+    } else if (ev.kind === 'trade') {
+      const agg = registry.slot(sym, Slot.AggTrade);
+      const raw = registry.slot(sym, Slot.Trade);
+      if (agg.length === 0 && raw.length === 0) return;
+      counters.aggTrade++;
+      if (agg.length > 0) push(agg, aggTradeJson(ev, inst));
+      if (raw.length > 0) for (const j of tradeJsons(ev, inst)) push(raw, j);
+    } else {
+      const diff = registry.slot(sym, Slot.Depth);
+      const partial = registry.slot(sym, Slot.DepthPartial);
+      if (diff.length === 0 && partial.length === 0) return;
+      counters.depthUpdate++;
+      if (diff.length > 0) push(diff, depthUpdateJson(ev, inst));
+      for (let i = 0; i < partial.length; i++) {
+        const e = partial[i]!;
+        if (e.firstU === 0) e.firstU = ev.U;
+        if (ev.time - e.lastEmit < e.periodMs) continue;
+        const json = partialDepthJson(inst, ev.time, e.firstU, ev.u, e.lastU === 0 ? ev.pu : e.lastU, market.levels(sym, e.levels));
+        e.lastEmit = ev.time;
+        e.lastU = ev.u;
+        e.firstU = 0;
+        push([e], json);
+      }
+    }
+  };
+
+  let inTriggers = false;
+  /** Fires conditional orders whose trigger price was reached; their own trades may fire more. */
+  const runTriggers = (now: number): void => {
+    if (inTriggers || triggerSyms.size === 0) return;
+    inTriggers = true;
+    try {
+      for (let round = 0; round < 100 && triggerSyms.size > 0; round++) {
+        const syms = [...triggerSyms];
+        triggerSyms.clear();
+        for (const sym of syms) for (const ev of core.checkTriggers(sym, now)) deliver(ev, false);
+      }
+    } finally {
+      inTriggers = false;
     }
   };
 
@@ -295,29 +446,111 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     dirty.length = 0;
   };
 
-  let flushQueued = false;
   /** Events caused by orders (trade prints, new top of book): sent on the next turn of the loop. */
   const publish = (events: MarketEvent[]): void => {
-    for (const ev of events) deliver(ev);
-    if (!flushQueued && dirty.length > 0) {
-      flushQueued = true;
-      setImmediate(() => {
-        flushQueued = false;
-        if (!closed) flush();
-      });
-    }
+    for (const ev of events) deliver(ev, false);
+    runTriggers(clock());
+    scheduleFlush();
   };
 
   const onTick = (): void => {
-    scheduler.run(performance.now(), clock(), deliver);
+    const now = clock();
+    scheduler.run(performance.now(), now, deliver);
     for (let sym = 0; sym < instruments.length; sym++) if (!registry.hasListeners(sym, 'depth')) market.discardDepth(sym);
+    runTriggers(now);
+    if (dirty.length > 0) flush();
+  };
+
+  // ---- periodic streams: klines (250 ms), mark price (1 s / 3 s), liquidations, listen-key expiry ----------
+
+  function syncKlines(): void {
+    const now = clock();
+    for (const inst of instruments) {
+      const want = new Set(registry.slot(inst.idx, Slot.Kline).map((e) => e.interval!));
+      for (const iv of want) {
+        const t = market.top(inst.idx);
+        klines.track(inst, iv, Math.round((t.bid + t.ask) / 2), now);
+      }
+      for (const iv of ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '3d', '1w', '1M'] as const) {
+        if (!want.has(iv)) klines.untrack(inst.idx, iv);
+      }
+    }
+  }
+
+  const markJson = (sym: number, second: number): string =>
+    markPriceJson(instruments[sym]!, second, marks.mark8(sym), marks.index8(sym), marks.fundingRate8(sym), marks.nextFundingTime(second));
+
+  /** One synthetic liquidation: an IOC order of a liquidated account taking liquidity, printed on forceOrder. */
+  const liquidate = (sym: number, now: number): void => {
+    const inst = instruments[sym]!;
+    const side = liqRng.chance(0.5) ? 'SELL' : 'BUY';
+    const qty = Math.max(inst.minQtySteps, Math.round(inst.typicalLevelSteps * 0.3 * liqRng.logNormal(0, 0.8)));
+    const r = market.take(sym, side, qty, null, now);
+    if (r.filled === 0) return;
+    let cum = 0n;
+    let worst = r.fills[0]!.price;
+    for (const f of r.fills) {
+      cum += inst.quote(f.price, f.qty);
+      worst = side === 'SELL' ? Math.min(worst, f.price) : Math.max(worst, f.price);
+    }
+    // The order's price is the bankruptcy price, beyond what it traded at.
+    const off = Math.max(1, Math.round(worst * 0.005));
+    const price = side === 'SELL' ? Math.max(1, worst - off) : worst + off;
+    for (const ev of r.events) deliver(ev, true);
+    counters.forceOrders++;
+    push(registry.slot(sym, Slot.ForceOrder), forceOrderJson(inst, now, side, r.filled, price, cum, r.fills[r.fills.length - 1]!.qty, r.filled, now));
+  };
+
+  let lastSecond = Math.floor(clock() / 1000);
+  const slowTick = (): void => {
+    if (closed) return;
+    const now = clock();
+    users.expireDue(now);
+    const second = Math.floor(now / 1000);
+    if (second > lastSecond) {
+      lastSecond = second;
+      const E = second * 1000;
+      marks.update();
+      const every3 = second % 3 === 0;
+      for (let sym = 0; sym < instruments.length; sym++) {
+        if (core.hasAlgos(sym)) triggerSyms.add(sym);
+        const mp = registry.slot(sym, Slot.MarkPrice);
+        if (mp.length > 0) {
+          const due = mp.filter((e) => e.periodMs === 1000 || every3);
+          if (due.length > 0) push(due, markJson(sym, E));
+        }
+        if (registry.slot(sym, Slot.ForceOrder).length > 0 && liqRng.chance(liqProbability)) liquidate(sym, now);
+      }
+      const arr = registry.markArr.filter((e) => e.periodMs === 1000 || every3);
+      if (arr.length > 0) push(arr, '[' + instruments.map((i) => markJson(i.idx, E)).join(',') + ']');
+    }
+    for (let sym = 0; sym < instruments.length; sym++) {
+      const ks = registry.slot(sym, Slot.Kline);
+      for (let i = 0; i < ks.length; i++) {
+        const e = ks[i]!;
+        const k = klines.roll(sym, e.interval!, now);
+        if (!k) continue;
+        if (k.finished) push([e], klineJson(k.finished, now));
+        push([e], klineJson(k.current, now));
+      }
+    }
+    runTriggers(now);
     if (dirty.length > 0) flush();
   };
 
   // ---- REST + WS API ------------------------------------------------------------------------------------
 
-  const rest = new BinanceRest(market, core, clock, publish, opts.enforceRateLimits ?? false);
-  const wsApi = new BinanceWsApi(core, rest, clock);
+  const rest = new BinanceRest({
+    market,
+    core,
+    now: clock,
+    publish,
+    enforceRateLimits: opts.enforceRateLimits ?? false,
+    limits: { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits },
+    users,
+    marks,
+  });
+  const wsApi = new BinanceWsApi(core, rest, users, clock);
 
   const writeResponse = (res: HttpResponse, r: RestResponse): void => {
     res.cork(() => {
@@ -337,15 +570,18 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     maxBackpressure: 16 * 1024 * 1024,
     sendPingsAutomatically: false,
     upgrade: (res, req, ctx) => {
-      const data: ApiSocket = { kind: 'api', id: nextSocketId++, closed: false };
+      const q = new URLSearchParams(req.getQuery() ?? '');
+      const data: ApiSocket = { kind: 'api', id: nextSocketId++, closed: false, rateLimits: q.get('returnRateLimits') !== 'false' };
       res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), ctx);
     },
     open: (ws) => {
       apiSockets.add(ws);
     },
     message: (ws, message) => {
-      const reply = wsApi.handle(Buffer.from(message).toString('utf8'));
+      const reply = wsApi.handle(Buffer.from(message).toString('utf8'), ws.getUserData());
       ws.send(reply, false);
+      // Order-driven market and user-data frames follow the reply.
+      scheduleFlush();
     },
     close: (ws) => {
       ws.getUserData().closed = true;
@@ -368,14 +604,23 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
         res.writeStatus('404 Not Found').writeHeader('Content-Type', 'application/json;charset=UTF-8').end(errorJson(E.notFound()));
         return;
       }
+      // On the legacy root a live listen key is a stream name (`/ws/<listenKey>`, `/stream?streams=<listenKey>`).
+      const userKeys = [...p.userKeys];
+      let streams = p.streams;
+      if (p.base === 'legacy' && streams.some((n) => users.isLive(n))) {
+        for (const n of streams) if (users.isLive(n)) userKeys.push({ key: n, events: null });
+        streams = streams.filter((n) => !users.isLive(n));
+      }
       const data: MdSocket = {
         kind: 'md',
         id: nextSocketId++,
         base: p.base,
         combined: p.combined,
-        initial: p.streams,
+        initial: streams,
+        initialUser: userKeys,
         names: new Set(),
         entries: new Set(),
+        userSubs: [],
         pending: [],
         ws: null,
         closed: false,
@@ -391,7 +636,8 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       sockets.add(s);
       counters.connectionsTotal++;
       if (s.initial.length > 0) registry.subscribe(s, s.initial.slice(0, 1024));
-      log?.debug({ socket: s.id, base: s.base, combined: s.combined, streams: s.initial }, 'sim binance: market-data socket open');
+      for (const u of s.initialUser) users.attach(s, u.key, u.events);
+      log?.debug({ socket: s.id, base: s.base, combined: s.combined, streams: s.initial, user: s.userSubs.length }, 'sim binance: stream socket open');
     },
     message: (ws, message, isBinary) => {
       const s = ws.getUserData();
@@ -407,7 +653,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
         return;
       }
       if (isBinary) return;
-      ws.send(handleControl(s, Buffer.from(message).toString('utf8'), registry), false);
+      ws.send(handleControl(s, Buffer.from(message).toString('utf8'), registry, users), false);
     },
     pong: (ws) => {
       ws.getUserData().lastPong = clock();
@@ -418,8 +664,9 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       s.ws = null;
       s.pending.length = 0;
       registry.removeSocket(s);
+      users.removeSocket(s);
       sockets.delete(s);
-      log?.debug({ socket: s.id }, 'sim binance: market-data socket closed');
+      log?.debug({ socket: s.id }, 'sim binance: stream socket closed');
     },
   });
 
@@ -441,7 +688,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
         size += chunk.byteLength;
         if (size > MAX_BODY) {
           done = true;
-          writeResponse(res, { status: 413, body: errorJson(E.tooLarge()), headers: [] });
+          writeResponse(res, { status: 413, body: errorJson(E.tooLarge()), headers: [['X-MBX-USED-WEIGHT-1M', String(rest.usedWeight())]] });
           return;
         }
         // The chunk is neutered when this callback returns: copy it.
@@ -455,15 +702,21 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
         r = rest.handle({ method, path, query, body, apiKey: key });
       } catch (e) {
         log?.error({ err: e, method, path }, 'sim binance: REST handler failed');
-        r = { status: 500, body: JSON.stringify({ code: -1000, msg: 'An unknown error occured while processing the request.' }), headers: [] };
+        r = {
+          status: 500,
+          body: JSON.stringify({ code: -1000, msg: 'An unknown error occured while processing the request.' }),
+          headers: [['X-MBX-USED-WEIGHT-1M', String(rest.usedWeight())]],
+        };
       }
       if (!aborted) writeResponse(res, r);
+      scheduleFlush();
     });
   });
 
   const { listenSocket, port } = await listenExclusive(app, host, opts.port ?? 0);
 
   const timer = setInterval(onTick, Math.max(1, opts.tickIntervalMs ?? 1));
+  const slowTimer = setInterval(slowTick, 250);
   const pinger = setInterval(() => {
     const t = clock();
     for (const s of [...sockets]) {
@@ -514,6 +767,12 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
         ordersRejected: core.ordersRejected,
         fills: core.fillCount,
         usedWeight1m: rest.usedWeight(),
+        rateLimited: rest.counters.rateLimited,
+        banned: rest.counters.banned,
+        userDataEvents: users.counters.events,
+        userDataFrames: users.counters.frames,
+        listenKeysExpired: users.counters.expired,
+        forceOrders: counters.forceOrders,
       };
     },
     fills: () => core.fills(),
@@ -530,6 +789,29 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       log?.info({ dropped: list.length }, 'sim binance: dropped market-data sockets');
       return list.length;
     },
+    expireListenKeys(): number {
+      const n = users.expireAll(clock());
+      scheduleFlush();
+      return n;
+    },
+    setMarkPrice(symbol: string, price: string | null): void {
+      const inst = market.instrument(symbol.toUpperCase());
+      if (!inst) throw new Error(`sim binance: unknown symbol ${symbol}`);
+      if (price === null) marks.setOverride(inst.idx, null);
+      else {
+        const v = parseScaled(price, MONEY_DECIMALS);
+        if (typeof v !== 'number' || v <= 0) throw new Error(`sim binance: bad mark price ${price}`);
+        marks.setOverride(inst.idx, v);
+      }
+      if (core.hasAlgos(inst.idx)) triggerSyms.add(inst.idx);
+      runTriggers(clock());
+      scheduleFlush();
+    },
+    markPrice(symbol: string): string {
+      const inst = market.instrument(symbol.toUpperCase());
+      if (!inst) throw new Error(`sim binance: unknown symbol ${symbol}`);
+      return formatScaled(marks.mark8(inst.idx), MONEY_DECIMALS);
+    },
     setRate(n: number): void {
       scheduler.setRate(checkRate(n));
     },
@@ -543,7 +825,9 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      clearInterval(slowTimer);
       clearInterval(pinger);
+      rest.close();
       for (const s of [...sockets]) s.ws?.close();
       for (const ws of [...apiSockets]) ws.close();
       uWS.us_listen_socket_close(listenSocket);

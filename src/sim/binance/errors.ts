@@ -50,6 +50,24 @@ export const E = {
     err(-5022, 'Due to the order could not be executed as maker, the Post Only order will be rejected.'),
   minNotional: (notional: string): BinanceError =>
     err(-4164, `Order's notional must be no smaller than ${notional} (unless you choose reduce only).`),
+  algoTypeOnOrderEndpoint: (): BinanceError =>
+    err(-4120, 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.'),
+  noOpenOrder: (): BinanceError => err(-2013, 'Order does not exist.'),
+  eitherOrderId: (): BinanceError => err(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"),
+  eitherOrderIdList: (): BinanceError => err(-1102, "Param 'origClientOrderIdList' or 'orderIdList' must be sent, but both were empty/null!"),
+  eitherAlgoId: (): BinanceError => err(-1102, "Param 'clientAlgoId' or 'algoId' must be sent, but both were empty/null!"),
+  marginInsufficient: (): BinanceError => err(-2019, 'Margin is insufficient.'),
+  wouldTrigger: (): BinanceError => err(-2021, 'Order would immediately trigger.'),
+  invalidLeverage: (lev: string): BinanceError => err(-4028, `Leverage ${lev} is not valid`),
+  invalidListenKey: (): BinanceError => err(-1125, 'This listenKey does not exist.'),
+  maxAlgoOrders: (): BinanceError => err(-4045, 'Reach max stop order limit.'),
+  badParamCombination: (): BinanceError => err(-1128, 'Combination of optional parameters invalid.'),
+  orderCountExceeded: (limit: number, window: string): BinanceError =>
+    err(-1015, `Too many new orders; current limit is ${limit} orders per ${window}.`, 429),
+  weightExceeded: (limit: number): BinanceError =>
+    err(-1003, `Too much request weight used, current limit is ${limit} request weight per 1 MINUTE. Please use the websocket for live updates to avoid polling the API.`, 429),
+  banned: (until: number): BinanceError =>
+    err(-1003, `Way too many requests; IP(127.0.0.1) banned until ${until}. Please use the websocket for live updates to avoid bans.`, 418),
   notFound: (): BinanceError => err(-1000, 'Unknown path or method.', 404),
   tooLarge: (): BinanceError => err(-1000, 'Request body too large.', 413),
 } as const;
@@ -77,6 +95,8 @@ export function rejectToError(reason: RejectReason, minNotional: string): Binanc
       return E.postOnlyWouldTake();
     case 'MAX_OPEN_ORDERS':
       return E.maxOpenOrders();
+    case 'MARGIN_INSUFFICIENT':
+      return E.marginInsufficient();
     case 'UNKNOWN_ORDER':
       return E.unknownOrder();
   }

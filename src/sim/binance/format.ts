@@ -1,5 +1,6 @@
 import { formatRatio, formatScaled, formatScaledBig } from '../../core/decimal.js';
 import type { Instrument } from '../instruments.js';
+import type { Kline } from '../market/Klines.js';
 import type { BookTickerEvent, DepthEvent, DepthSnapshot, MarketEvent, TradeEvent } from '../market/types.js';
 import type { SimOrder } from '../Venue.js';
 
@@ -29,6 +30,77 @@ export function depthUpdateJson(ev: DepthEvent, inst: Instrument): string {
   return (
     `{"e":"depthUpdate","E":${ev.time},"T":${ev.time},"s":"${inst.symbol}","U":${ev.U},"u":${ev.u},"pu":${ev.pu},` +
     `"b":${levelsJson(ev.bids, inst)},"a":${levelsJson(ev.asks, inst)}}`
+  );
+}
+
+/**
+ * `<symbol>@trade` payloads of one aggregate (e,E,T,s,t,p,q,X,m as in real frames): its quantity split
+ * over its trade ids as evenly as steps allow (ids beyond the quantity in steps are left unused).
+ */
+export function tradeJsons(ev: TradeEvent, inst: Instrument): string[] {
+  const ids = ev.lastTradeId - ev.firstTradeId + 1;
+  const n = Math.max(1, Math.min(ids, ev.qty));
+  const base = Math.floor(ev.qty / n);
+  const out: string[] = [];
+  const head = `{"e":"trade","E":${ev.time},"T":${ev.time},"s":"${inst.symbol}","t":`;
+  const tail = `","X":"MARKET","m":${ev.buyerMaker}}`;
+  const p = inst.priceStr(ev.price);
+  for (let i = 0; i < n; i++) {
+    const q = i === n - 1 ? ev.qty - base * (n - 1) : base;
+    out.push(`${head}${ev.firstTradeId + i},"p":"${p}","q":"${inst.qtyStr(q)}${tail}`);
+  }
+  return out;
+}
+
+/** `<symbol>@depth<N>` partial-book payload: the depthUpdate shape with the top N of each side. */
+export function partialDepthJson(
+  inst: Instrument,
+  time: number,
+  U: number,
+  u: number,
+  pu: number,
+  levels: { bids: Array<[number, number]>; asks: Array<[number, number]> },
+): string {
+  const side = (lv: Array<[number, number]>): string => '[' + lv.map(([t, q]) => `["${inst.priceStr(t)}","${inst.qtyStr(q)}"]`).join(',') + ']';
+  return `{"e":"depthUpdate","E":${time},"T":${time},"s":"${inst.symbol}","U":${U},"u":${u},"pu":${pu},"b":${side(levels.bids)},"a":${side(levels.asks)}}`;
+}
+
+/** `<symbol>@markPrice` payload, keys as in 2026 frames: e,E,s,p,ap,P,i,r,T,st (prices with 8 decimals). */
+export function markPriceJson(inst: Instrument, time: number, mark8: number, index8: number, funding8: number, nextFunding: number): string {
+  const p = formatScaled(mark8, 8);
+  const i = formatScaled(index8, 8);
+  return `{"e":"markPriceUpdate","E":${time},"s":"${inst.symbol}","p":"${p}","ap":"${p}","P":"${i}","i":"${i}","r":"${formatScaled(funding8, 8)}","T":${nextFunding},"st":1}`;
+}
+
+/** `<symbol>@forceOrder` payload (a liquidation order that traded): e,E,o{s,S,o,f,q,p,ap,X,l,z,T}. */
+export function forceOrderJson(
+  inst: Instrument,
+  time: number,
+  side: 'BUY' | 'SELL',
+  qty: number,
+  priceTicks: number,
+  cumQuote: bigint,
+  lastQty: number,
+  filled: number,
+  tradeTime: number,
+): string {
+  const ap = formatRatio(cumQuote, BigInt(filled * inst.stepUnits), inst.priceDecimals, inst.priceDecimals, inst.priceDecimals);
+  return (
+    `{"e":"forceOrder","E":${time},"o":{"s":"${inst.symbol}","S":"${side}","o":"LIMIT","f":"IOC","q":"${inst.qtyStr(qty)}",` +
+    `"p":"${inst.priceStr(priceTicks)}","ap":"${ap}","X":"${filled >= qty ? 'FILLED' : 'PARTIALLY_FILLED'}","l":"${inst.qtyStr(lastQty)}",` +
+    `"z":"${inst.qtyStr(filled)}","T":${tradeTime}}}`
+  );
+}
+
+/** `<symbol>@kline_<interval>` payload: e,E,s,k{t,T,s,i,f,L,o,c,h,l,v,n,x,q,V,Q,B}. */
+export function klineJson(k: Kline, time: number): string {
+  const inst = k.inst;
+  const qs = inst.priceDecimals + inst.qtyDecimals;
+  return (
+    `{"e":"kline","E":${time},"s":"${inst.symbol}","k":{"t":${k.openTime},"T":${k.closeTime},"s":"${inst.symbol}","i":"${k.interval}",` +
+    `"f":${k.first},"L":${k.last},"o":"${inst.priceStr(k.open)}","c":"${inst.priceStr(k.close)}","h":"${inst.priceStr(k.high)}",` +
+    `"l":"${inst.priceStr(k.low)}","v":"${inst.qtyStr(k.volume)}","n":${k.trades},"x":${k.closed},"q":"${formatScaledBig(k.quoteVolume, qs)}",` +
+    `"V":"${inst.qtyStr(k.takerBuyVolume)}","Q":"${formatScaledBig(k.takerBuyQuote, qs)}","B":"0"}}`
   );
 }
 
@@ -67,11 +139,15 @@ export function avgPriceStr(o: SimOrder): string {
   return formatRatio(o.cumQuote, BigInt(o.executedQty * inst.stepUnits), inst.priceDecimals, inst.priceDecimals, Math.max(8, inst.priceDecimals));
 }
 
-/** The order object of `POST /fapi/v1/order` (and cancel/query), in the real key order. */
+/**
+ * The order object of `POST /fapi/v1/order` (and cancel), in the real key order. `withTime` gives the
+ * query shape (`GET /fapi/v1/order`, `openOrders`, `openOrder`): `time` added, no `cumQty`.
+ */
 export function orderObject(o: SimOrder, ack: boolean, withTime = false): Record<string, unknown> {
   const inst = o.inst;
   const zeroPrice = formatScaled(0, inst.priceDecimals);
   const executed = ack ? 0 : o.executedQty;
+  const t = o.trigger;
   const out: Record<string, unknown> = {
     orderId: o.orderId,
     symbol: inst.symbol,
@@ -81,22 +157,22 @@ export function orderObject(o: SimOrder, ack: boolean, withTime = false): Record
     avgPrice: ack ? zeroPrice : avgPriceStr(o),
     origQty: inst.qtyStr(o.qty),
     executedQty: inst.qtyStr(executed),
-    cumQty: inst.qtyStr(executed),
-    cumQuote: formatScaledBig(ack ? 0n : o.cumQuote, inst.priceDecimals + inst.qtyDecimals),
-    timeInForce: o.timeInForce,
-    type: o.type,
-    reduceOnly: o.reduceOnly,
-    closePosition: false,
-    side: o.side,
-    positionSide: o.positionSide,
-    stopPrice: zeroPrice,
-    workingType: 'CONTRACT_PRICE',
-    priceProtect: false,
-    origType: o.type,
-    priceMatch: 'NONE',
-    selfTradePreventionMode: 'NONE',
-    goodTillDate: o.goodTillDate,
   };
+  if (!withTime) out['cumQty'] = inst.qtyStr(executed);
+  out['cumQuote'] = formatScaledBig(ack ? 0n : o.cumQuote, inst.priceDecimals + inst.qtyDecimals);
+  out['timeInForce'] = o.timeInForce;
+  out['type'] = o.type;
+  out['reduceOnly'] = o.reduceOnly;
+  out['closePosition'] = t ? t.closePosition : false;
+  out['side'] = o.side;
+  out['positionSide'] = o.positionSide;
+  out['stopPrice'] = t ? inst.priceStr(t.stopPrice) : zeroPrice;
+  out['workingType'] = t ? t.workingType : 'CONTRACT_PRICE';
+  out['priceProtect'] = t ? t.priceProtect : false;
+  out['origType'] = t ? t.origType : o.type;
+  out['priceMatch'] = 'NONE';
+  out['selfTradePreventionMode'] = 'NONE';
+  out['goodTillDate'] = o.goodTillDate;
   if (withTime) out['time'] = o.time;
   out['updateTime'] = ack ? o.time : o.updateTime;
   return out;
@@ -106,14 +182,21 @@ export function orderJson(o: SimOrder, ack: boolean): string {
   return JSON.stringify(orderObject(o, ack));
 }
 
-export const RATE_LIMITS = [
-  { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400 },
-  { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 1200 },
-  { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: 300 },
-] as const;
+/** exchangeInfo `rateLimits` for the venue's limits. */
+export function rateLimitsJson(l: { weight1m: number; orders10s: number; orders1m: number }): Array<Record<string, unknown>> {
+  return [
+    { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: l.weight1m },
+    { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: l.orders1m },
+    { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: l.orders10s },
+  ];
+}
 
 /** `GET /fapi/v1/exchangeInfo` body. */
-export function exchangeInfoJson(instruments: readonly Instrument[], now: number): string {
+export function exchangeInfoJson(
+  instruments: readonly Instrument[],
+  now: number,
+  limits: { weight1m: number; orders10s: number; orders1m: number } = { weight1m: 2400, orders10s: 300, orders1m: 1200 },
+): string {
   const assets = new Set<string>();
   for (const i of instruments) {
     assets.add(i.spec.quoteAsset);
@@ -123,7 +206,7 @@ export function exchangeInfoJson(instruments: readonly Instrument[], now: number
     timezone: 'UTC',
     serverTime: now,
     futuresType: 'U_MARGINED',
-    rateLimits: RATE_LIMITS,
+    rateLimits: rateLimitsJson(limits),
     exchangeFilters: [],
     assets: [...assets].map((a) => ({ asset: a, marginAvailable: a === 'USDT' || a === 'BTC' || a === 'ETH', autoAssetExchange: a === 'USDT' ? '-10000' : '0' })),
     symbols: instruments.map((i) => {
@@ -160,8 +243,8 @@ export function exchangeInfoJson(instruments: readonly Instrument[], now: number
           { notional: s.minNotional, filterType: 'MIN_NOTIONAL' },
           { multiplierDown: '0.9500', multiplierUp: '1.0500', multiplierDecimal: '4', filterType: 'PERCENT_PRICE' },
         ],
-        // Only what the simulator executes (the real venue also lists the conditional types).
-        orderTypes: ['LIMIT', 'MARKET'],
+        // Conditional types are listed as the venue does; they are placed through the algo service.
+        orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],
         timeInForce: ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'],
       };
     }),

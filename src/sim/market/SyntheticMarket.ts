@@ -71,6 +71,10 @@ export class SyntheticMarket implements MarketSource {
     return this.m(sym).snapshot(limit, now);
   }
 
+  levels(sym: number, n: number): { bids: Array<[number, number]>; asks: Array<[number, number]> } {
+    return this.m(sym).levels(n);
+  }
+
   available(sym: number, takerSide: Side, maxQty: number, limitPrice: number | null): number {
     return this.m(sym).available(takerSide, maxQty, limitPrice);
   }
@@ -227,6 +231,10 @@ class SymbolMarket {
       bids: b.bidsFromBest(limit, this.bidFloor),
       asks: b.asksFromBest(limit, this.askCeil),
     };
+  }
+
+  levels(n: number): { bids: Array<[number, number]>; asks: Array<[number, number]> } {
+    return { bids: this.book.bidsFromBest(n, this.bidFloor), asks: this.book.asksFromBest(n, this.askCeil) };
   }
 
   available(side: Side, maxQty: number, limit: number | null): number {

@@ -96,6 +96,8 @@ export interface MarketSource {
    * (first event with U <= lastUpdateId <= u), as the Binance book-sync procedure requires.
    */
   snapshot(sym: number, limit: number, now: number): DepthSnapshot;
+  /** The best `n` levels of each side as [tick, qty] (bids from the best down, asks from the best up); no side effect. */
+  levels(sym: number, n: number): { bids: Array<[number, number]>; asks: Array<[number, number]> };
   /** Quantity (steps) a taker could get now, up to maxQty, not beyond limitPrice (ticks; null = no limit). */
   available(sym: number, takerSide: Side, maxQty: number, limitPrice: number | null): number;
   /** Take liquidity from the book (walks levels from the best price). Mutates the book. */
