@@ -7,7 +7,8 @@ import { Writable } from 'node:stream';
 import uWS from 'uWebSockets.js';
 import { startBinanceVenue } from '../src/sim/binance/BinanceVenue.js';
 import { DEFAULT_CONFIG, validateConfig } from '../src/config/Config.js';
-import { Engine, fetchInstruments } from '../src/engine/Engine.js';
+import { Engine, fetchVenueSymbols } from '../src/engine/Engine.js';
+import { RateBudget } from '../src/venues/binance/RateBudget.js';
 import { createLogger } from '../src/util/log.js';
 import { SpscRing } from '../src/ring/SpscRing.js';
 import { SymbolRegistry } from '../src/core/SymbolRegistry.js';
@@ -105,11 +106,20 @@ describe('against the venue simulator', () => {
     await venue.close();
   });
 
-  async function gatewayRun(secret: string, intents: Array<{ side: Side; qtySteps: number }>, reportCapacity = 64) {
-    const instruments = await fetchInstruments(venue.restUrl, ['BTCUSDT', 'ETHUSDT']);
+  async function gatewayRun(secret: string, intents: Array<{ side: Side; qtySteps: number }>, reportCapacity = 64, extra: { filters?: boolean; budget?: RateBudget } = {}) {
+    const { instruments, filters } = await fetchVenueSymbols(venue.restUrl, ['BTCUSDT', 'ETHUSDT']);
     const ringB = SpscRing.create('B', 64, INTENT_SLOT_BYTES);
     const ringC = SpscRing.create('C', reportCapacity, REPORT_SLOT_BYTES);
-    const gw = new OrderGateway(ringB, ringC, new BinanceOrderEncoder(instruments, secret, 'htest-', 5000), { restUrl: venue.restUrl, apiKey: venue.apiKey, requestTimeoutMs: 3000, now: nowNs, venueTimeMs: () => Date.now(), hists: {} });
+    const gw = new OrderGateway(ringB, ringC, new BinanceOrderEncoder(instruments, secret, 'htest-', 5000), {
+      restUrl: venue.restUrl,
+      apiKey: venue.apiKey,
+      requestTimeoutMs: 3000,
+      now: nowNs,
+      venueTimeMs: () => Date.now(),
+      hists: {},
+      ...(extra.filters ? { filters } : {}),
+      ...(extra.budget ? { budget: extra.budget } : {}),
+    });
     await gw.warm();
     intents.forEach((it, i) => {
       const b = ringB.claim();
@@ -171,6 +181,34 @@ describe('against the venue simulator', () => {
     expect(counters.reportOverflow).toBeGreaterThanOrEqual(5);
     expect(out.map((r) => r.intentId)).toEqual([1, 2, 3, 4, 5, 6, 7]); // one connection, one in flight: venue order = intent order
     expect(out.every((r) => r.execType === ExecType.Fill)).toBe(true);
+  });
+
+  it('execution gateway: an order that breaks an exchangeInfo filter is rejected locally, before sending', async () => {
+    const sentBefore = venue.stats().ordersAccepted;
+    // BTCUSDT: 10^9 steps of 0.001 is above MARKET_LOT_SIZE maxQty; 0 steps is no quantity at all
+    const { out, counters } = await gatewayRun(venue.apiSecret, [{ side: Side.Buy, qtySteps: 1e9 }, { side: Side.Buy, qtySteps: 0 }], 64, { filters: true });
+    expect(out.map((r) => r.execType)).toEqual([ExecType.Reject, ExecType.Reject]);
+    expect(out.every((r) => r.sentTs === 0 && r.code === 0)).toBe(true);
+    expect(out[0]!.msg).toMatch(/max/i);
+    expect(out[1]!.msg).toMatch(/quantity/);
+    expect(counters).toMatchObject({ sent: 0, filterRejects: 2 });
+    expect(venue.stats().ordersAccepted).toBe(sentBefore);
+  });
+
+  it('execution gateway: the local order budget refuses orders past its limit, and a halt refuses all', async () => {
+    const budget = new RateBudget({ orderLimit10s: 3, headroom: 0 });
+    const intents = Array.from({ length: 5 }, (_, i) => ({ side: i % 2 === 0 ? Side.Buy : Side.Sell, qtySteps: 10 }));
+    const { out, counters } = await gatewayRun(venue.apiSecret, intents, 64, { budget });
+    expect(out.filter((r) => r.execType === ExecType.Fill)).toHaveLength(3);
+    const refused = out.filter((r) => r.execType === ExecType.Reject);
+    expect(refused).toHaveLength(2);
+    expect(refused[0]!.msg).toMatch(/10 s/);
+    expect(counters.budgetRejects).toBe(2);
+    expect(budget.counters.headerUpdates).toBeGreaterThanOrEqual(3); // the venue's X-MBX-ORDER-COUNT headers were read
+    budget.halt(Date.now(), 'operator test');
+    const second = await gatewayRun(venue.apiSecret, [{ side: Side.Buy, qtySteps: 10 }], 64, { budget });
+    expect(second.out[0]!.msg).toMatch(/halted: operator test/);
+    expect(second.counters.sent).toBe(0);
   });
 
   it('three workers end to end: ticks in, orders out, fills back; survives a dropped market-data socket', async () => {

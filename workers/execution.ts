@@ -9,6 +9,7 @@ import { GcCounter } from '../src/metrics/GcCounter.js';
 import { OrderGateway } from '../src/exec/OrderGateway.js';
 import { BinanceOrderEncoder } from '../src/venues/binance/OrderEncoder.js';
 import type { ExecutionInit, MainMessage, WorkerMessage } from '../src/engine/messages.js';
+import { RateBudget } from '../src/venues/binance/RateBudget.js';
 
 const init = workerData as ExecutionInit;
 const port = parentPort!;
@@ -20,10 +21,17 @@ const gc = new GcCounter();
 const ringB = SpscRing.attach(init.ringB);
 const ringC = SpscRing.attach(init.ringC);
 let offsetMs = init.timeOffsetMs;
+const budget = new RateBudget({
+  onAlarm: (reason, until) =>
+    post({ type: 'log', worker: 'execution', level: 'error', msg: `ALARM: order entry halted: ${reason}${Number.isFinite(until) ? ` until ${new Date(until).toISOString()}` : ' until an operator clears it'}` }),
+  onResume: () => post({ type: 'log', worker: 'execution', level: 'warn', msg: 'order entry resumed' }),
+});
 if (init.transport === 'wsapi') throw new Error('execution.transport "wsapi" is not wired into the execution worker yet');
 const gateway = new OrderGateway(ringB, ringC, new BinanceOrderEncoder(init.instruments, init.apiSecret, init.clientIdPrefix, init.recvWindow), {
   restUrl: init.restUrl,
   transport: init.transport,
+  filters: init.filters,
+  budget,
   apiKey: init.apiKey,
   requestTimeoutMs: init.requestTimeoutMs,
   now: nowNs,
@@ -57,7 +65,7 @@ const sendStats = (final: boolean): void => {
   rejectLogBudget = 20;
   const byCode: Record<string, number> = {};
   for (const [code, n] of gateway.rejectsByCode) byCode[`reject_${code}`] = n;
-  post({ type: 'stats', worker: 'execution', final, hist: hists.snapshot(), counters: { ...gateway.counters, inFlight: gateway.inFlightCount(), ...byCode }, gc: gc.take() });
+  post({ type: 'stats', worker: 'execution', final, hist: hists.snapshot(), counters: { ...gateway.counters, inFlight: gateway.inFlightCount(), halted: budget.halted ? 1 : 0, ...budget.counters, ...byCode }, gc: gc.take() });
 };
 const statsTimer = setInterval(() => sendStats(false), init.statsIntervalMs);
 port.on('message', (m: MainMessage) => {

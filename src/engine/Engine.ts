@@ -3,7 +3,8 @@ import { setFlagsFromString } from 'node:v8';
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import type { EngineConfig } from '../config/Config.js';
-import { makeInstrument, type Instrument } from '../core/Instrument.js';
+import type { Instrument } from '../core/Instrument.js';
+import { instrumentOf, parseExchangeInfoFilters, type SymbolFilters, type ExchangeInfo } from '../venues/binance/filters.js';
 import { SymbolRegistry } from '../core/SymbolRegistry.js';
 import { SpscRing, type RingStats } from '../ring/SpscRing.js';
 import { Doorbell } from '../ring/Doorbell.js';
@@ -101,7 +102,8 @@ export class Engine {
       throw new Error('only paper trading against the embedded simulator is available in this build');
     }
     this.endpoints = ep;
-    this.instruments = await fetchInstruments(ep.restUrl, cfg.symbols);
+    const venueSymbols = await fetchVenueSymbols(ep.restUrl, cfg.symbols);
+    this.instruments = venueSymbols.instruments;
     new SymbolRegistry(cfg.symbols); // validates the names
 
     const strategyBell = Doorbell.create();
@@ -119,6 +121,7 @@ export class Engine {
       ringB: ringB.descriptor(),
       ringC: ringC.descriptor(),
       instruments: this.instruments,
+      filters: venueSymbols.filters,
       restUrl: ep.restUrl,
       transport: cfg.execution.transport,
       warmIntervalMs: cfg.execution.warmIntervalMs,
@@ -334,24 +337,26 @@ function zeroGc(): GcCounts {
   return { minor: 0, major: 0, pauseMs: 0 };
 }
 
-interface ExchangeInfoSymbol {
-  symbol: string;
-  filters: Array<Record<string, string>>;
+export interface VenueSymbols {
+  instruments: Instrument[];
+  filters: SymbolFilters[];
+}
+
+/** Instruments (tick/step grid) and the full exchangeInfo filters for the configured symbols. */
+export async function fetchVenueSymbols(restUrl: string, symbols: readonly string[]): Promise<VenueSymbols> {
+  const res = await request(`${restUrl.replace(/\/$/, '')}/fapi/v1/exchangeInfo`);
+  if (res.statusCode !== 200) throw new Error(`exchangeInfo: HTTP ${res.statusCode}`);
+  const byName = parseExchangeInfoFilters((await res.body.json()) as ExchangeInfo);
+  const filters = symbols.map((name) => {
+    const f = byName.get(name);
+    if (!f) throw new Error(`symbol ${name} is not listed by the venue's exchangeInfo`);
+    if (!f.trading) throw new Error(`symbol ${name} is not trading (status ${f.status})`);
+    return f;
+  });
+  return { instruments: filters.map(instrumentOf), filters };
 }
 
 /** Instrument rules (tick, step, min qty, min notional) for the configured symbols from exchangeInfo. */
 export async function fetchInstruments(restUrl: string, symbols: readonly string[]): Promise<Instrument[]> {
-  const res = await request(`${restUrl.replace(/\/$/, '')}/fapi/v1/exchangeInfo`);
-  if (res.statusCode !== 200) throw new Error(`exchangeInfo: HTTP ${res.statusCode}`);
-  const info = (await res.body.json()) as { symbols?: ExchangeInfoSymbol[] };
-  return symbols.map((name) => {
-    const s = info.symbols?.find((x) => x.symbol === name);
-    if (!s) throw new Error(`symbol ${name} is not listed by the venue's exchangeInfo`);
-    const f = (t: string): Record<string, string> => s.filters.find((x) => x.filterType === t) ?? {};
-    const price = f('PRICE_FILTER');
-    const lot = f('LOT_SIZE');
-    const notional = f('MIN_NOTIONAL');
-    if (!price.tickSize || !lot.stepSize) throw new Error(`symbol ${name}: exchangeInfo lacks PRICE_FILTER.tickSize or LOT_SIZE.stepSize`);
-    return makeInstrument(name, price.tickSize, lot.stepSize, lot.minQty ?? lot.stepSize, notional.notional ?? '0');
-  });
+  return (await fetchVenueSymbols(restUrl, symbols)).instruments;
 }

@@ -1,3 +1,4 @@
+import type { SymbolFilters } from '../venues/binance/filters.js';
 import type { StageName } from '../metrics/StageHistograms.js';
 import type { RingDescriptor } from '../ring/SpscRing.js';
 import type { Instrument } from '../core/Instrument.js';
@@ -53,6 +54,8 @@ export interface ExecutionInit extends Common {
   ringB: RingDescriptor;
   ringC: RingDescriptor;
   instruments: Instrument[];
+  /** exchangeInfo filters per symbol (same order as instruments): checked before an order is sent */
+  filters: SymbolFilters[];
   restUrl: string;
   transport: 'undici' | 'http' | 'wsapi';
   /** run the encoder on a dummy intent this often to keep it hot (0 = off) */

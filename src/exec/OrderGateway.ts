@@ -7,6 +7,8 @@ import { recordNs } from '../metrics/StageHistograms.js';
 import { BinanceOrderEncoder } from '../venues/binance/OrderEncoder.js';
 import { classifyOrderResponse } from '../venues/binance/orderResponse.js';
 import { HttpConnection, type HttpResponseHandler } from '../net/HttpConnection.js';
+import { checkOrder, type CheckOutcome, type SymbolFilters } from '../venues/binance/filters.js';
+import { Refusal, type RateBudget } from '../venues/binance/RateBudget.js';
 
 /**
  * How orders reach the venue: `undici` (a keep-alive undici Client) or `http` (our HttpConnection: one
@@ -26,6 +28,10 @@ export interface GatewayCounters {
   transportErrors: number;
   reportOverflow: number;
   encodeErrors: number;
+  /** refused before sending: exchangeInfo filters */
+  filterRejects: number;
+  /** refused before sending: local order budget, 429 backoff or a halt */
+  budgetRejects: number;
 }
 
 export interface GatewayOptions {
@@ -38,6 +44,10 @@ export interface GatewayOptions {
   /** wall-clock ms adjusted to the venue's clock */
   venueTimeMs: () => number;
   hists: { hopB?: Histogram; send?: Histogram; tickToOrder?: Histogram; venueRtt?: Histogram };
+  /** exchangeInfo filters per symbol id: an order that breaks one is rejected locally with the reason. */
+  filters?: readonly SymbolFilters[];
+  /** order-rate budget (300/10 s, 1200/min, minus headroom), fed by the venue's headers; 429 backs off, 418 halts */
+  budget?: RateBudget;
   /** Called for each reject or unknown outcome (rare; the worker logs them, rate-limited). */
   onReject?: (symbolId: number, intentId: number, code: number, message: string, unknown: boolean) => void;
 }
@@ -46,6 +56,12 @@ const BODY_BYTES = 1024;
 const EMPTY = Buffer.alloc(0);
 const UTF8 = new TextEncoder();
 const MAX_IN_FLIGHT = 256;
+const REFUSAL_TEXT: Record<number, string> = {
+  [Refusal.Orders10s]: 'local budget: order count per 10 s',
+  [Refusal.Orders1m]: 'local budget: order count per minute',
+  [Refusal.Weight1m]: 'local budget: request weight per minute',
+  [Refusal.Backoff]: 'backing off after HTTP 429',
+};
 
 /**
  * One in-flight request: its body buffer, its state, and the response callbacks of both transports (the
@@ -67,8 +83,9 @@ class InFlight implements Dispatcher.DispatchHandler, HttpResponseHandler {
   constructor(private readonly gw: OrderGateway) {}
 
   onConnect(_abort: (err?: Error) => void): void {}
-  onHeaders(statusCode: number): boolean {
+  onHeaders(statusCode: number, headers: Buffer[] | string[] | null): boolean {
     this.status = statusCode;
+    if (headers !== null) this.gw.observeRawHeaders(statusCode, headers);
     return true;
   }
   onData(chunk: Buffer): boolean {
@@ -110,7 +127,8 @@ class InFlight implements Dispatcher.DispatchHandler, HttpResponseHandler {
  * never loses a report: it waits in an overflow queue (counted) and is flushed first next time.
  */
 export class OrderGateway implements Drainable {
-  readonly counters: GatewayCounters = { intents: 0, sent: 0, responses: 0, acks: 0, fills: 0, rejects: 0, expired: 0, unknown: 0, transportErrors: 0, reportOverflow: 0, encodeErrors: 0 };
+  readonly counters: GatewayCounters = { intents: 0, sent: 0, responses: 0, acks: 0, fills: 0, rejects: 0, expired: 0, unknown: 0, transportErrors: 0, reportOverflow: 0, encodeErrors: 0, filterRejects: 0, budgetRejects: 0 };
+  private readonly checkOut: CheckOutcome = { reason: RejectReason.None, text: '' };
   readonly now: () => number;
   private readonly client: Client | undefined;
   private readonly conn: HttpConnection | undefined;
@@ -214,6 +232,7 @@ export class OrderGateway implements Drainable {
     const intentId = f64[base + IN.INTENT_ID]!;
     const side = f64[base + IN.SIDE]!;
     const recvTs = f64[base + W.RECV_TS]!;
+    if (!this.preSendCheck(f64, symbolId, base, intentId, side, recvTs)) return;
     const h = this.pool.pop();
     if (!h) {
       this.rejectLocal(symbolId, intentId, side, recvTs, RejectReason.Transport, 0, `more than ${MAX_IN_FLIGHT} orders in flight`);
@@ -242,6 +261,59 @@ export class OrderGateway implements Drainable {
     else this.client!.dispatch({ origin: this.origin, path: '/fapi/v1/order', method: 'POST', headers: this.headers, body }, h);
   }
 
+  /**
+   * Checks that need no I/O, in the order a venue would apply them: exchangeInfo filters (exact integer
+   * ticks and steps), then the order-rate budget. A refusal is a local reject with its reason.
+   */
+  private preSendCheck(f64: Float64Array, symbolId: number, base: number, intentId: number, side: number, recvTs: number): boolean {
+    const filters = this.opts.filters?.[symbolId];
+    if (filters !== undefined) {
+      const r = checkOrder(filters, side, f64[base + IN.ORDER_TYPE]!, f64[base + IN.PRICE_TICKS]!, f64[base + IN.QTY_STEPS]!, undefined, (f64[base + IN.FLAGS]! & 1) !== 0, this.checkOut);
+      if (r !== RejectReason.None) {
+        this.counters.filterRejects++;
+        this.rejectLocal(symbolId, intentId, side, recvTs, r, 0, this.checkOut.text);
+        return false;
+      }
+    }
+    const budget = this.opts.budget;
+    if (budget !== undefined && !budget.tryAcquireOrder(this.opts.venueTimeMs())) {
+      this.counters.budgetRejects++;
+      const halted = budget.lastRefusal === Refusal.Halted;
+      this.rejectLocal(symbolId, intentId, side, recvTs, halted ? RejectReason.Halted : RejectReason.RateLimited, 0, halted ? `order entry halted: ${budget.haltReason}` : REFUSAL_TEXT[budget.lastRefusal] ?? 'rate budget');
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * @internal Venue counters from a response's raw headers (undici hands them as name/value pairs): the
+   * venue's view of the order and weight windows wins when it is higher; 429 backs off, 418 halts.
+   */
+  observeRawHeaders(status: number, headers: Buffer[] | string[]): void {
+    const budget = this.opts.budget;
+    if (budget === undefined) return;
+    let w = NaN;
+    let o10 = NaN;
+    let o1m = NaN;
+    let retry = -1;
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i]!;
+      const len = name.length;
+      // cheap length filter before comparing: x-mbx-used-weight-1m (20), x-mbx-order-count-10s/-1m (22/21), retry-after (11)
+      if (len !== 20 && len !== 21 && len !== 22 && len !== 11) continue;
+      const n = name.toString().toLowerCase();
+      const v = Number(headers[i + 1]!.toString());
+      if (n === 'x-mbx-used-weight-1m') w = v;
+      else if (n === 'x-mbx-order-count-10s') o10 = v;
+      else if (n === 'x-mbx-order-count-1m') o1m = v;
+      else if (n === 'retry-after') retry = v;
+    }
+    const now = this.opts.venueTimeMs();
+    budget.observeHeaders(now, w, o10, o1m);
+    if (status === 429) budget.onRateLimited(now, retry);
+    else if (status === 418) budget.onBanned(now, retry, '');
+  }
+
   /** @internal called by InFlight */
   onSent(h: InFlight): void {
     this.counters.sent++;
@@ -255,6 +327,11 @@ export class OrderGateway implements Drainable {
     const ackTs = this.now();
     this.counters.responses++;
     if (this.opts.hists.venueRtt && h.sentTs > 0) recordNs(this.opts.hists.venueRtt, ackTs - h.sentTs);
+    if (this.conn !== undefined && (h.status === 429 || h.status === 418) && this.opts.budget !== undefined) {
+      // HttpConnection does not surface headers: react to the status alone (back off to the window's end).
+      if (h.status === 429) this.opts.budget.onRateLimited(this.opts.venueTimeMs(), -1);
+      else this.opts.budget.onBanned(this.opts.venueTimeMs(), -1, body.toString('utf8', 0, Math.min(body.length, 200)));
+    }
     const c = classifyOrderResponse(h.status, body);
     if (c.execType === ExecType.Fill) this.counters.fills++;
     else if (c.execType === ExecType.Ack) this.counters.acks++;
