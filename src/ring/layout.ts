@@ -311,4 +311,37 @@ export const enum AccountUpdateReason {
   Other = 9,
 }
 
+/** ExecReport header flags (user data stream, reconcile; transport reports carry 0). See venues/binance/UserDataDecoder.ts. */
+export const enum ExecFlag {
+  Foreign = 1 << 0,
+  Lite = 1 << 1,
+  Dup = 1 << 2,
+  /** written by a REST reconcile after a reconnect (UserDataStream) */
+  Reconcile = 1 << 3,
+  /** ALGO_UPDATE: ORDER_ID is the algo id, CUM_QTY/AVG_PRICE those of the triggered order */
+  Algo = 1 << 4,
+  /** x = CALCULATED: a liquidation execution */
+  Liquidation = 1 << 5,
+  /** x = AMENDMENT: price or quantity modified */
+  Amended = 1 << 6,
+  Stream = 1 << 7,
+}
+
+/** ExecReport header count for foreign orders: where the client order id says the order came from. */
+export const enum OrderOrigin {
+  Ours = 0,
+  Manual = 1,
+  Liquidation = 2,
+  Adl = 3,
+  Settlement = 4,
+}
+
+/** AccountUpdate header flags. */
+export const enum AccountFlag {
+  Long = 1 << 0,
+  Short = 1 << 1,
+  Isolated = 1 << 2,
+  MarginCall = 1 << 3,
+}
+
 export const REPORT_MSG_MAX = (REPORT_SLOT_BYTES / 8 - RP.MSG) * 8; // 96 bytes
