@@ -29,6 +29,11 @@ Commands:
              --duration S       measured seconds per pipeline (default 20; --quick: 8)
              --only micro|e2e   run one part
              --order-every N    the strategy fires an order every N ticks (default 200)
+  verify-book FILE  Replay a Binance recording (fixtures/recordings format) through the feed decoder,
+             the book sync and the L2 book; prints one JSON line
+             {"symbols":{SYMBOL:{applied,gaps,resyncs,checks,mismatches}}} (a check: best bid/ask price
+             and qty equal a bookTicker whose update id is that of the last applied depth event).
+             Exit 0 when no symbol has a gap or a mismatch and each has checks > 0, else 1
   help     Show this help
 
 Environment: HFT_<KEY>__<SUBKEY>=value overrides a config key (e.g. HFT_VENUE__SIM__RATE=5000).
@@ -51,6 +56,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest);
       case 'sim':
         return await simCommand(rest);
+      case 'verify-book': {
+        const { verifyBookCommand } = await import('./verifyBook.js');
+        return verifyBookCommand(rest);
+      }
       case 'bench': {
         const { benchCommand } = await import('../../bench/index.js');
         return await benchCommand(rest);
