@@ -16,10 +16,9 @@ await initHistograms();
 const hists = new StageHistograms(['decode']);
 const gc = new GcCounter();
 const feed = new FeedHandler(new SymbolRegistry(init.symbols), SpscRing.attach(init.ringA), {
-  url: init.url,
-  reconnect: init.reconnect,
+  ...init.feed,
   decodeHist: hists.get('decode'),
-  onStatus: (ev, detail) => post({ type: 'log', worker: 'feed', level: ev === 'open' ? 'info' : 'warn', msg: `market stream ${ev}: ${detail}` }),
+  onStatus: (level, msg) => post({ type: 'log', worker: 'feed', level, msg }),
 });
 const sendStats = (final: boolean): void =>
   post({ type: 'stats', worker: 'feed', final, hist: hists.snapshot(), counters: { ...feed.counters() }, gc: gc.take() });

@@ -12,7 +12,6 @@ import { MARKET_SLOT_BYTES, INTENT_SLOT_BYTES, REPORT_SLOT_BYTES } from '../ring
 import { StageMerger, initHistograms, formatStageTable, type StageName, type StageSummary } from '../metrics/StageHistograms.js';
 import { clockEpoch } from '../util/clock.js';
 import { workerFile } from '../util/paths.js';
-import { combinedStreamUrl } from '../feed/FeedHandler.js';
 import { VenueProcess, type VenueEndpoints } from './VenueProcess.js';
 import type { ExecutionInit, FeedInit, GcCounts, MainMessage, StrategyInit, WorkerMessage, WorkerName } from './messages.js';
 
@@ -149,8 +148,18 @@ export class Engine {
     const feedInit: FeedInit = {
       ...common,
       ringA: ringA.descriptor(),
-      url: combinedStreamUrl(ep.wsUrl, cfg.symbols, cfg.feed.streams),
-      reconnect: cfg.feed.reconnect,
+      feed: {
+        wsBase: ep.wsUrl,
+        restUrl: ep.restUrl,
+        symbols: cfg.symbols,
+        streams: cfg.feed.streams,
+        routing: cfg.feed.routing,
+        subscribe: cfg.feed.subscribe,
+        controlPerSecond: cfg.feed.controlPerSecond,
+        rotateAfterMs: cfg.feed.rotateAfterMs,
+        reconnect: cfg.feed.reconnect,
+        book: cfg.book,
+      },
     };
     // Downstream first: execution, then strategy, then the feed that drives them.
     await this.spawn('execution', execInit);

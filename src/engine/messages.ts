@@ -1,3 +1,4 @@
+import type { FeedOptions } from '../feed/FeedHandler.js';
 import type { SymbolFilters } from '../venues/binance/filters.js';
 import type { StageName } from '../metrics/StageHistograms.js';
 import type { RingDescriptor } from '../ring/SpscRing.js';
@@ -31,8 +32,8 @@ interface Common {
 
 export interface FeedInit extends Common {
   ringA: RingDescriptor;
-  url: string;
-  reconnect: { initialMs: number; maxMs: number; jitter: number };
+  /** everything FeedHandler needs except the ring and the histogram */
+  feed: Omit<FeedOptions, 'decodeHist' | 'onStatus'>;
 }
 
 export interface StrategyInit extends Common {

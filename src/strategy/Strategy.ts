@@ -1,4 +1,5 @@
-import type { OrderType, Side, TimeInForce } from '../ring/layout.js';
+import type { BookState, OrderType, Side, TimeInForce } from '../ring/layout.js';
+import type { L2Book } from '../book/L2Book.js';
 import type { ExecReportView, MarketEvent } from './views.js';
 import type { Instrument } from '../core/Instrument.js';
 
@@ -41,4 +42,11 @@ export interface StrategyContext {
   bestAsk(symbolId: number): number;
   lastTradePrice(symbolId: number): number;
   isStale(symbolId: number): boolean;
+  /**
+   * The symbol's order book as the feed keeps it (read the top levels in place: `bidPrice(i)`, `askQty(i)`,
+   * ...; nothing is copied). Only meaningful while `bookState` is Live: quoting strategies must not quote
+   * on a book that is Syncing or Stale.
+   */
+  book(symbolId: number): L2Book;
+  bookState(symbolId: number): BookState;
 }

@@ -1,9 +1,11 @@
 import type { Histogram } from 'hdr-histogram-js';
-import { BT, ExecType, IN, IntentFlag, OrderStatus, RecordFlag, RecordType, RejectReason, Side, W, packHeader } from '../ring/layout.js';
+import { BT, BookState, ExecType, IN, IntentFlag, OrderStatus, RecordFlag, RecordType, RejectReason, Side, W, packHeader } from '../ring/layout.js';
 import type { SlotWriter } from '../ring/SlotWriter.js';
 import { qtyToSteps, priceToTicks, type Instrument } from '../core/Instrument.js';
 import { PreTradeLimits } from '../risk/PreTradeLimits.js';
 import { recordNs } from '../metrics/StageHistograms.js';
+import { BookMirror } from '../book/BookSync.js';
+import type { L2Book } from '../book/L2Book.js';
 import type { OrderRequest, Strategy, StrategyContext } from './Strategy.js';
 import { ExecReportView, MarketEvent } from './views.js';
 
@@ -39,6 +41,8 @@ export class StrategyRunner implements StrategyContext {
   readonly counters: RunnerCounters = { marketRecords: 0, reports: 0, intents: 0, riskRejects: 0, ringFullRejects: 0, staleMarks: 0, fills: 0, acks: 0, rejects: 0, expired: 0, unknown: 0 };
   readonly risk: PreTradeLimits;
   private readonly ev = new MarketEvent();
+  /** the feed's order books, rebuilt from ring-A depth records */
+  private readonly mirror: BookMirror;
   private readonly rep = new ExecReportView();
   private readonly bid: Float64Array;
   private readonly ask: Float64Array;
@@ -64,6 +68,7 @@ export class StrategyRunner implements StrategyContext {
     private readonly hists: { hopA?: Histogram; strategy?: Histogram } = {},
   ) {
     const n = instruments.length;
+    this.mirror = new BookMirror(n);
     this.bid = new Float64Array(n).fill(NaN);
     this.ask = new Float64Array(n).fill(NaN);
     this.last = new Float64Array(n).fill(NaN);
@@ -103,6 +108,12 @@ export class StrategyRunner implements StrategyContext {
       this.stale[sym] = 0;
     } else if (type === RecordType.AggTrade || type === RecordType.Trade) {
       this.last[sym] = ev.price;
+    } else if (type === RecordType.FeedStatus) {
+      this.mirror.onRecord(f64, i32, base);
+    } else if (type === RecordType.Depth && (ev.flags & RecordFlag.Snapshot) === 0) {
+      // A depth event may span several records: the strategy sees it once, on its last record, when the
+      // mirrored book is whole again.
+      if (this.mirror.onRecord(f64, i32, base) < 0) return;
     }
     this.cur.recvTs = ev.recvTs;
     this.cur.eventTime = ev.eventTime;
@@ -218,6 +229,12 @@ export class StrategyRunner implements StrategyContext {
   }
   isStale(symbolId: number): boolean {
     return this.stale[symbolId] === 1;
+  }
+  book(symbolId: number): L2Book {
+    return this.mirror.books[symbolId]!;
+  }
+  bookState(symbolId: number): BookState {
+    return this.mirror.state(symbolId);
   }
   inflightCount(): number {
     return this.inflight.size;
