@@ -4,7 +4,7 @@ import { Engine, type EngineReport } from '../engine/Engine.js';
 import { formatStageTable } from '../metrics/StageHistograms.js';
 import { createLogger } from '../util/log.js';
 import { VERSION } from '../util/version.js';
-import { UsageError, num, only, parseArgs, str } from './args.js';
+import { UsageError, flag, num, only, parseArgs, str } from './args.js';
 
 const HELP = `hft ${VERSION} — low-latency crypto-futures trading engine (Node 20)
 
@@ -22,6 +22,11 @@ Commands:
              --rate N           market messages per second, 1..200000 (default 2000)
              --seed N           random seed (default 42)
              --symbols A,B      symbols (default BTCUSDT,ETHUSDT)
+             --strict-paths     serve streams only under their 2026 base path (/public, /market)
+             --enforce-rate-limits  answer 429 past the weight/order limits, 418 after repeated 429s
+             --listen-key-validity-ms N  listen key lifetime without keep-alive (default 3600000)
+             --initial-balance D        starting wallet balance per account (default 100000)
+             --liquidation-probability P  synthetic liquidations per second and symbol (default 0.05)
   bench    Micro benchmarks and the end-to-end tick-to-order profile against a naive baseline
              --quick            shorter run (finishes in under 90 s)
              --out FILE         write the results as JSON
@@ -117,8 +122,8 @@ async function runCommand(argv: string[]): Promise<number> {
 }
 
 async function simCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  only(args, ['venue', 'port', 'rate', 'seed', 'symbols'], 'sim');
+  const args = parseArgs(argv, ['strict-paths', 'enforce-rate-limits']);
+  only(args, ['venue', 'port', 'rate', 'seed', 'symbols', 'strict-paths', 'enforce-rate-limits', 'listen-key-validity-ms', 'initial-balance', 'liquidation-probability'], 'sim');
   const venue = str(args, 'venue') ?? 'binance';
   if (venue !== 'binance') throw new UsageError(`hft sim: --venue must be binance (gate comes with the Gate issue); got ${JSON.stringify(venue)}`);
   const port = num(args, 'port', { min: 0, max: 65535, int: true }) ?? 0;
@@ -127,7 +132,21 @@ async function simCommand(argv: string[]): Promise<number> {
   const symbolsArg = str(args, 'symbols');
   const symbols = symbolsArg ? symbolsArg.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const { startBinanceVenue } = await import('../sim/binance/BinanceVenue.js');
-  const v = await startBinanceVenue({ port, rate, seed, ...(symbols ? { symbols } : {}) });
+  const listenKeyValidityMs = num(args, 'listen-key-validity-ms', { min: 100, max: 86_400_000, int: true });
+  const liquidationProbability = num(args, 'liquidation-probability', { min: 0, max: 1 });
+  const initialBalance = str(args, 'initial-balance');
+  if (initialBalance !== undefined && !/^\d+(\.\d+)?$/.test(initialBalance)) throw new UsageError(`hft sim: --initial-balance must be a positive decimal; got ${JSON.stringify(initialBalance)}`);
+  const v = await startBinanceVenue({
+    port,
+    rate,
+    seed,
+    ...(symbols ? { symbols } : {}),
+    strictPaths: flag(args, 'strict-paths'),
+    enforceRateLimits: flag(args, 'enforce-rate-limits'),
+    ...(listenKeyValidityMs !== undefined ? { listenKeyValidityMs } : {}),
+    ...(liquidationProbability !== undefined ? { liquidationProbability } : {}),
+    ...(initialBalance !== undefined ? { initialBalance } : {}),
+  });
   process.stdout.write(JSON.stringify({ venue: v.venue, rest: v.restUrl, ws: v.wsUrl, wsApi: v.wsApiUrl, apiKey: v.apiKey, apiSecret: v.apiSecret }) + '\n');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
