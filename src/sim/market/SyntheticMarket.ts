@@ -99,6 +99,15 @@ export class SyntheticMarket implements MarketSource {
     this.m(sym).book.discardDiff();
   }
 
+  /**
+   * The depth changes pending since the last diff as one event (null when none), without moving the
+   * market as `next(sym, 'depth')` does: for dialects that publish diffs on their own clock (Gate 100 ms).
+   */
+  takeDepth(sym: number, now: number): DepthEvent | null {
+    const ev: DepthEvent = { kind: 'depth', sym, U: 0, u: 0, pu: 0, bids: [], asks: [], time: now };
+    return this.m(sym).book.takeDiff(ev) ? ev : null;
+  }
+
   /** Pending (not yet emitted) depth levels of a symbol. */
   pendingDepthLevels(sym: number): number {
     return this.m(sym).book.pendingLevels;
