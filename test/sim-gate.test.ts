@@ -704,3 +704,32 @@ describe.skipIf(!HAVE_SHARED_FIXTURES)('sim gate: private channels and WS API', 
     expect(((signedRes.m['data'] as Obj)['result'] as Obj)['finish_as']).toBe('filled');
   });
 });
+
+describe('hft sim --venue gate', () => {
+  it('prints one JSON line with its URLs and keys, and serves the contracts it was given', async () => {
+    const { spawn } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const { PROJECT_ROOT } = await import('./helpers/fixtures.js');
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/hft.js'), 'sim', '--venue', 'gate', '--symbols', 'BTC_USDT,ETH_USDT'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const nl = buf.indexOf('\n');
+          if (nl >= 0) resolve(buf.slice(0, nl));
+        });
+        child.once('exit', (code) => reject(new Error(`hft sim exited with ${code}`)));
+      });
+      const d = JSON.parse(line) as { venue: string; rest: string; ws: string; wsApi: string; apiKey: string; apiSecret: string };
+      expect(d.venue).toBe('gate-futures');
+      expect(d.ws).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/v4\/ws\/usdt$/);
+      expect(d.apiKey).toMatch(/^[0-9a-f]{32,}$/);
+      const res = await request(`${d.rest}/futures/usdt/contracts`);
+      const list = (await res.body.json()) as Array<{ name: string }>;
+      expect(list.map((c) => c.name).sort()).toEqual(['BTC_USDT', 'ETH_USDT']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});

@@ -17,7 +17,7 @@ Commands:
              --duration S       stop after S seconds
              --summary FILE     write the final report as JSON when stopping
   sim      Run the venue simulator standalone; prints one JSON line with its URLs and test keys
-             --venue binance    venue dialect (binance)
+             --venue binance|gate  venue dialect (default binance; gate: contracts such as BTC_USDT)
              --port N           port (default 0 = any free port)
              --rate N           market messages per second, 1..200000 (default 2000)
              --seed N           random seed (default 42)
@@ -125,12 +125,20 @@ async function simCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['strict-paths', 'enforce-rate-limits']);
   only(args, ['venue', 'port', 'rate', 'seed', 'symbols', 'strict-paths', 'enforce-rate-limits', 'listen-key-validity-ms', 'initial-balance', 'liquidation-probability'], 'sim');
   const venue = str(args, 'venue') ?? 'binance';
-  if (venue !== 'binance') throw new UsageError(`hft sim: --venue must be binance (gate comes with the Gate issue); got ${JSON.stringify(venue)}`);
+  if (venue !== 'binance' && venue !== 'gate') throw new UsageError(`hft sim: --venue must be binance or gate; got ${JSON.stringify(venue)}`);
   const port = num(args, 'port', { min: 0, max: 65535, int: true }) ?? 0;
   const rate = num(args, 'rate', { min: 1, max: 200_000, int: true }) ?? 2000;
   const seed = num(args, 'seed', { min: 0, max: 2 ** 31 - 1, int: true }) ?? 42;
   const symbolsArg = str(args, 'symbols');
   const symbols = symbolsArg ? symbolsArg.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  if (venue === 'gate') {
+    const { startGateVenue, describeGateVenue } = await import('../sim/gate/GateVenue.js');
+    const g = await startGateVenue({ port, rate, seed, ...(symbols ? { contracts: symbols } : {}), enforceRateLimits: flag(args, 'enforce-rate-limits') });
+    process.stdout.write(JSON.stringify(describeGateVenue(g)) + '\n');
+    await waitForSignal();
+    await g.close();
+    return 0;
+  }
   const { startBinanceVenue } = await import('../sim/binance/BinanceVenue.js');
   const listenKeyValidityMs = num(args, 'listen-key-validity-ms', { min: 100, max: 86_400_000, int: true });
   const liquidationProbability = num(args, 'liquidation-probability', { min: 0, max: 1 });
@@ -148,10 +156,14 @@ async function simCommand(argv: string[]): Promise<number> {
     ...(initialBalance !== undefined ? { initialBalance } : {}),
   });
   process.stdout.write(JSON.stringify({ venue: v.venue, rest: v.restUrl, ws: v.wsUrl, wsApi: v.wsApiUrl, apiKey: v.apiKey, apiSecret: v.apiSecret }) + '\n');
-  await new Promise<void>((resolve) => {
+  await waitForSignal();
+  await v.close();
+  return 0;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  await v.close();
-  return 0;
 }
