@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, loadConfig, validateConfig, type EngineConfig } from '../src/config/Config.js';
 import { PROJECT_ROOT } from '../src/util/paths.js';
-import { Engine } from '../src/engine/Engine.js';
+import { Engine, type EngineEndpoints } from '../src/engine/Engine.js';
 import { VenueProcess } from '../src/engine/VenueProcess.js';
 import { createLogger } from '../src/util/log.js';
 import type { StageName, StageSummary } from '../src/metrics/StageHistograms.js';
@@ -48,6 +48,8 @@ const QTY = 0.01;
 export interface E2eResult {
   /** the engine tuned for a dedicated box: config/low-latency.json (spinning strategy worker, HttpConnection) */
   engine: EngineE2e;
+  /** the same profile with orders over the WebSocket API (execution.transport 'wsapi') */
+  engineWsApi: EngineE2e;
   /** the engine on its embedded defaults (spin-then-park strategy worker, orders over undici) */
   engineDefault: EngineE2e;
   baseline: BaselineE2e;
@@ -57,10 +59,12 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
   const venue = new VenueProcess({ rate: o.rate, seed: 7, port: 0, symbols: [SYMBOL] });
   const ep = await venue.start();
   try {
-    const endpoints = { restUrl: ep.rest, wsUrl: ep.ws, apiKey: ep.apiKey, apiSecret: ep.apiSecret };
+    const endpoints = { restUrl: ep.rest, wsUrl: ep.ws, wsApiUrl: ep.wsApi, apiKey: ep.apiKey, apiSecret: ep.apiSecret };
     const profile = loadConfig(LOW_LATENCY_PROFILE, {});
     progress(`venue at ${ep.rest} pacing ${o.rate} ticks/s; engine (config/low-latency.json): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
     const engine = await runEngine(o, endpoints, profile);
+    progress(`engine over the WebSocket API (config/low-latency.json, execution.transport wsapi): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
+    const engineWsApi = await runEngine(o, endpoints, { ...profile, execution: { ...profile.execution, transport: 'wsapi' } });
     progress(`engine (embedded defaults): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
     const engineDefault = await runEngine(o, endpoints, DEFAULT_CONFIG);
     progress(`baseline: ${o.warmupS}s warm-up + ${o.durationS}s measured`);
@@ -78,6 +82,7 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
     });
     return {
       engine,
+      engineWsApi,
       engineDefault,
       baseline: { ticksPerSec: b.ticksPerSec, orders: b.orders, acks: b.acks, rejects: b.rejects, stages: { tickToOrder: b.stages.tickToOrder, venueRtt: b.stages.venueRtt } },
     };
@@ -86,7 +91,7 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
   }
 }
 
-async function runEngine(o: E2eOptions, ep: { restUrl: string; wsUrl: string; apiKey: string; apiSecret: string }, base: EngineConfig): Promise<EngineE2e> {
+async function runEngine(o: E2eOptions, ep: EngineEndpoints, base: EngineConfig): Promise<EngineE2e> {
   const cfg = validateConfig({
     ...base,
     symbols: [SYMBOL],

@@ -106,3 +106,15 @@ describe('order response classification', () => {
     expect(classifyOrderResponse(400, Buffer.from('garbage')).status).toBe(OrderStatus.Rejected);
   });
 });
+
+describe('REST cancel body', () => {
+  it('DELETE /fapi/v1/order by origClientOrderId: every parameter in the body, signed over exactly those bytes', () => {
+    const enc = new BinanceOrderEncoder([makeInstrument('BTCUSDT', '0.10', '0.001', '0.001', '100')], SECRET, 'hq1-', 5000);
+    const out = Buffer.alloc(512);
+    const n = enc.encodeCancel(0, 42, 1591702613943.7, out);
+    const body = out.toString('latin1', 0, n);
+    const payload = 'symbol=BTCUSDT&origClientOrderId=hq1-42&recvWindow=5000&timestamp=1591702613943';
+    expect(body).toBe(`${payload}&signature=${signHex(SECRET, payload)}`);
+    expect(() => enc.encodeCancel(3, 42, 1, out)).toThrow(/unknown symbol/);
+  });
+});

@@ -35,6 +35,14 @@ export interface EngineReport {
     expired: number;
     unknown: number;
     transportErrors: number;
+    /** intents that went over REST because the WebSocket API was not ready */
+    transportFallbacks: number;
+    /** Unknown outcomes resolved by client order id (follow-up reports written) */
+    unknownResolved: number;
+    /** user data stream frames received */
+    userStreamEvents: number;
+    /** positions the strategy took over from a venue reconcile because they differed */
+    reconcileCorrections: number;
   };
   position: number;
   rings: RingStats[];
@@ -45,6 +53,8 @@ export interface EngineReport {
 export interface EngineEndpoints {
   restUrl: string;
   wsUrl: string;
+  /** WebSocket API (order entry); default: venue.wsApiUrl, else `<wsUrl>/ws-fapi/v1` (the simulator's path) */
+  wsApiUrl?: string;
   apiKey: string;
   apiSecret: string;
 }
@@ -95,7 +105,7 @@ export class Engine {
     else if (cfg.venue.embedded) {
       this.venue = new VenueProcess({ rate: cfg.venue.sim.rate, seed: cfg.venue.sim.seed, port: cfg.venue.sim.port, symbols: cfg.symbols });
       const v: VenueEndpoints = await this.venue.start();
-      ep = { restUrl: v.rest, wsUrl: v.ws, apiKey: v.apiKey, apiSecret: v.apiSecret };
+      ep = { restUrl: v.rest, wsUrl: v.ws, wsApiUrl: v.wsApi, apiKey: v.apiKey, apiSecret: v.apiSecret };
       this.log.info({ venue: v.venue, rest: v.rest, ws: v.ws }, 'venue simulator started (paper trading)');
     } else {
       throw new Error('only paper trading against the embedded simulator is available in this build');
@@ -123,6 +133,12 @@ export class Engine {
       filters: venueSymbols.filters,
       restUrl: ep.restUrl,
       transport: cfg.execution.transport,
+      wsApiUrl: cfg.venue.wsApiUrl || ep.wsApiUrl || `${ep.wsUrl.replace(/\/+$/, '')}/ws-fapi/v1`,
+      userStream: cfg.execution.userStream,
+      userStreamWsUrl: ep.wsUrl,
+      // the venue's 2026 split serves user data under /private; the legacy root (testnet) under /ws/<key>
+      userStreamUrlStyle: cfg.feed.routing === 'legacy' ? 'legacy' : 'private',
+      listenKeyKeepAliveMs: cfg.execution.listenKeyKeepAliveMs,
       warmIntervalMs: cfg.execution.warmIntervalMs,
       apiKey: ep.apiKey,
       apiSecret: ep.apiSecret,
@@ -286,6 +302,10 @@ export class Engine {
         expired: v(e, 'expired'),
         unknown: v(e, 'unknown'),
         transportErrors: v(e, 'transportErrors'),
+        transportFallbacks: v(e, 'transportFallbacks'),
+        unknownResolved: v(e, 'unknownResolved'),
+        userStreamEvents: v(e, 'userStreamEvents'),
+        reconcileCorrections: v(s, 'positionCorrections'),
       },
       position: v(s, 'position'),
       rings,

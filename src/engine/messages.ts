@@ -58,7 +58,17 @@ export interface ExecutionInit extends Common {
   /** exchangeInfo filters per symbol (same order as instruments): checked before an order is sent */
   filters: SymbolFilters[];
   restUrl: string;
+  /** 'wsapi': orders over the WebSocket API while it is connected, REST otherwise */
   transport: 'undici' | 'http' | 'wsapi';
+  /** WebSocket API URL (`.../ws-fapi/v1`) */
+  wsApiUrl: string;
+  /** keep a user data stream (listenKey) writing fills and account updates into ring C */
+  userStream: boolean;
+  /** user-data WebSocket base (the market-data base URL) */
+  userStreamWsUrl: string;
+  /** legacy `/ws/<listenKey>` or the 2026 `/private/ws?listenKey=...` */
+  userStreamUrlStyle: 'legacy' | 'private';
+  listenKeyKeepAliveMs: number;
   /** run the encoder on a dummy intent this often to keep it hot (0 = off) */
   warmIntervalMs: number;
   apiKey: string;

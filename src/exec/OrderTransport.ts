@@ -133,3 +133,50 @@ export class RingReportSink implements ExecReportSink {
     return this.overflow.length;
   }
 }
+
+/**
+ * Ring C as a second writer on the execution thread (the user data stream) sees it: a SlotWriter that
+ * refuses (`claim` -> -1, as if the ring were full) while the sink still holds reports in its overflow
+ * queue, so a stream record can never overtake a transport report written before it. The writer then
+ * keeps its own backlog and retries; each retry first tries to flush the sink's queue.
+ */
+export class GatedReportWriter implements SlotWriter {
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
+  readonly u8: Uint8Array;
+  readonly slotWords: number;
+  /** claims refused because transport reports were waiting */
+  refused = 0;
+  private claimed = 0;
+
+  constructor(
+    private readonly ring: SlotWriter,
+    private readonly sink: RingReportSink,
+  ) {
+    this.f64 = ring.f64;
+    this.i32 = ring.i32;
+    this.u8 = ring.u8;
+    this.slotWords = ring.slotWords;
+  }
+
+  claim(): number {
+    // Flushing commits on the ring: only between events, never with our own claims outstanding.
+    if (this.sink.pending > 0 && (this.claimed > 0 || this.sink.flush() > 0)) {
+      this.refused++;
+      return -1;
+    }
+    const base = this.ring.claim();
+    if (base >= 0) this.claimed++;
+    return base;
+  }
+
+  commit(): void {
+    this.claimed = 0;
+    this.ring.commit();
+  }
+
+  abort(): void {
+    this.claimed = 0;
+    this.ring.abort();
+  }
+}

@@ -275,6 +275,24 @@ export class WsClient {
     return true;
   }
 
+  /**
+   * Send `bytes[start, end)` (UTF-8 text the caller wrote) as one masked text frame. Same contract as
+   * `send`, without the string: the frame is the only allocation (the socket may hold it after write()).
+   */
+  sendText(bytes: Uint8Array, start: number, end: number): boolean {
+    const sock = this.sock;
+    if (sock === null || this._state !== 'open') return false;
+    const len = end - start;
+    const hdr = len < 126 ? 2 : len < 65536 ? 4 : 10;
+    const frame = Buffer.allocUnsafe(hdr + 4 + len);
+    this.writeHeader(frame, 0x80 | OP_TEXT, len);
+    // a byte loop, not frame.set(bytes.subarray(...)): no view object per frame
+    for (let i = start, j = hdr + 4; i < end; i++, j++) frame[j] = bytes[i]!;
+    this.maskInPlace(frame, hdr, hdr + 4, hdr + 4 + len);
+    sock.write(frame);
+    return true;
+  }
+
   /** Close with `code` (default 1000) and do not reconnect. */
   close(code = 1000): void {
     this.userClosed = true;

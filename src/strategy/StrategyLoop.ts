@@ -108,6 +108,8 @@ export class StrategyLoop implements WorkProbe {
       parks: this.wait.parks,
       inflight: this.runner.inflightCount(),
       position: this.runner.position(this.symIndex),
+      // the venue's view (user data stream / reconcile), when it has spoken
+      ...(this.runner.venuePosition(this.symIndex) === this.runner.venuePosition(this.symIndex) ? { venuePosition: this.runner.venuePosition(this.symIndex) } : {}),
     };
   }
 }

@@ -1,5 +1,5 @@
 import type { Histogram } from 'hdr-histogram-js';
-import { BT, BookState, ExecType, IN, IntentFlag, OrderStatus, RecordFlag, RecordType, RejectReason, Side, W, packHeader } from '../ring/layout.js';
+import { AccountFlag, AccountUpdateReason, AU, BookState, BT, ExecFlag, ExecType, IN, IntentFlag, OrderStatus, packHeader, RecordFlag, RecordType, RejectReason, Side, W } from '../ring/layout.js';
 import type { SlotWriter } from '../ring/SlotWriter.js';
 import { qtyToSteps, priceToTicks, type Instrument } from '../core/Instrument.js';
 import { PreTradeLimits } from '../risk/PreTradeLimits.js';
@@ -21,6 +21,29 @@ export interface RunnerCounters {
   rejects: number;
   expired: number;
   unknown: number;
+  /** records from the user data stream (flag Stream) */
+  streamReports: number;
+  /** Dup-flagged stream fills (already reported by TRADE_LITE): state only, no quantity */
+  dupFills: number;
+  /** fill reports whose quantity another source had already applied (response vs stream): nothing added */
+  duplicateQty: number;
+  /** fills of orders that are not ours (liquidation, ADL, manual, another session) */
+  foreignFills: number;
+  /** quantity applied after the order had left the in-flight table (late stream fill, resolved Unknown) */
+  lateFills: number;
+  accountUpdates: number;
+  /** venue reconcile positions that differed from ours: ours replaced */
+  positionCorrections: number;
+  /** stream positions that differed from ours at arrival (ordering races between the two sources) */
+  positionDivergences: number;
+}
+
+/** Intents whose fill accounting is remembered (power of two): far more than can be in flight or late. */
+const FILL_SLOTS = 4096;
+
+/** Quantities are decimals of at most ~8 places: keep a sum or difference of two clean of float noise. */
+function qtyRound(q: number): number {
+  return Math.round(q * 1e10) / 1e10;
 }
 
 export interface RunnerClock {
@@ -38,7 +61,10 @@ export interface RunnerClock {
  * intent is actually published, so the clock is not read per market event.
  */
 export class StrategyRunner implements StrategyContext {
-  readonly counters: RunnerCounters = { marketRecords: 0, reports: 0, intents: 0, riskRejects: 0, ringFullRejects: 0, staleMarks: 0, fills: 0, acks: 0, rejects: 0, expired: 0, unknown: 0 };
+  readonly counters: RunnerCounters = {
+    marketRecords: 0, reports: 0, intents: 0, riskRejects: 0, ringFullRejects: 0, staleMarks: 0, fills: 0, acks: 0, rejects: 0, expired: 0, unknown: 0,
+    streamReports: 0, dupFills: 0, duplicateQty: 0, foreignFills: 0, lateFills: 0, accountUpdates: 0, positionCorrections: 0, positionDivergences: 0,
+  };
   readonly risk: PreTradeLimits;
   private readonly ev = new MarketEvent();
   /** the feed's order books, rebuilt from ring-A depth records */
@@ -54,6 +80,18 @@ export class StrategyRunner implements StrategyContext {
   /** intent id -> [symbol, side, remaining qty] for in-flight orders (bounded by ring B capacity) */
   private readonly inflight = new Map<number, Float64Array>();
   private readonly inflightPool: Float64Array[] = [];
+  /**
+   * Fill accounting per intent, direct-mapped over recent intent ids (slot = id mod FILL_SLOTS): the quantity
+   * applied to the position, and the quantity the user data stream has shown. It outlives the in-flight
+   * entry: a stream fill or a resolved Unknown can arrive after the order finished.
+   */
+  private readonly fillId = new Float64Array(FILL_SLOTS).fill(-1);
+  private readonly fillApplied = new Float64Array(FILL_SLOTS);
+  private readonly fillStream = new Float64Array(FILL_SLOTS);
+  /** the venue's last word on each position (AccountUpdate), NaN before the first */
+  private readonly venuePos: Float64Array;
+  private venueWallet = NaN;
+  private venueCrossWallet = NaN;
   private nextIntentId = 1;
   /** read time of the batch being processed */
   private readTs = 0;
@@ -76,6 +114,7 @@ export class StrategyRunner implements StrategyContext {
     this.pos = new Float64Array(n);
     this.pendBuy = new Float64Array(n);
     this.pendSell = new Float64Array(n);
+    this.venuePos = new Float64Array(n).fill(NaN);
     this.risk = risk;
     for (let i = 0; i < 256; i++) this.inflightPool.push(new Float64Array(3));
   }
@@ -122,30 +161,120 @@ export class StrategyRunner implements StrategyContext {
 
   // ------------------------------------------------------------------ ring C
 
+  /**
+   * One ring-C record. Fills can reach us twice for our orders (the transport's RESULT response and the
+   * user data stream's TRADE_LITE / ORDER_TRADE_UPDATE, in either order), so quantity is applied per
+   * intent from what is known cumulatively, never by adding each report's LAST_QTY:
+   * - a report with a known CUM_QTY (responses, ORDER_TRADE_UPDATE, reconcile, resolved Unknown) brings the
+   *   intent's applied quantity up to it (`cum - applied` when positive);
+   * - a TRADE_LITE (CUM_QTY NaN) adds its LAST_QTY to what the stream has shown for the intent and brings
+   *   the applied quantity up to that: both sources report a prefix of the same fills, so the larger one is
+   *   what is known (with the stream alone this is exactly LAST_QTY);
+   * - Dup-flagged records (a TRADE_LITE already covered that fill) never add quantity;
+   * - foreign fills (INTENT_ID -1) are applied by LAST_QTY unless Dup (the decoder reports each once).
+   * AccountUpdate records carry the venue's position: see onAccountUpdate.
+   */
   onReportRecord(f64: Float64Array, i32: Int32Array, u8: Uint8Array, base: number): void {
+    const h = i32[base * 2]!;
+    if ((h & 0xff) === RecordType.AccountUpdate) {
+      this.onAccountUpdate(f64, i32, base, h);
+      return;
+    }
     const r = this.rep.wrap(f64, i32, u8, base);
-    this.counters.reports++;
+    const c = this.counters;
+    c.reports++;
+    const flags = (h >>> 8) & 0xff;
+    if ((flags & ExecFlag.Stream) !== 0) c.streamReports++;
     const id = r.intentId;
-    const slot = this.inflight.get(id);
+    const slot = id >= 0 ? this.inflight.get(id) : undefined;
     const x = r.execType;
-    if (x === ExecType.Fill) {
-      this.counters.fills++;
-      const sym = r.symbolId;
-      this.pos[sym]! += r.side * r.lastQty;
+    const status = r.status;
+    if (x === ExecType.Fill) c.fills++;
+    else if (x === ExecType.Ack) c.acks++;
+    else if (x === ExecType.Reject) c.rejects++;
+    else if (x === ExecType.Expired) c.expired++;
+    if (status === OrderStatus.Unknown) c.unknown++;
+
+    let qty = 0;
+    if ((flags & ExecFlag.Dup) !== 0) {
+      if (x === ExecType.Fill) c.dupFills++;
+    } else if (id < 0 || (flags & ExecFlag.Foreign) !== 0) {
+      if (x === ExecType.Fill && r.lastQty > 0) {
+        qty = r.lastQty;
+        c.foreignFills++;
+      }
+    } else {
+      qty = this.newQty(id, r.cumQty, r.lastQty, x === ExecType.Fill, (flags & ExecFlag.Stream) !== 0);
+    }
+    if (qty > 0) {
+      const side = r.side !== 0 ? r.side : slot !== undefined ? slot[1]! : 0;
+      this.pos[r.symbolId]! += side * qty;
       if (slot) {
         // The filled part moves from "in flight" to the position.
-        const filled = r.lastQty < slot[2]! ? r.lastQty : slot[2]!;
+        const filled = qty < slot[2]! ? qty : slot[2]!;
         slot[2]! -= filled;
         if (slot[1] === Side.Buy) this.pendBuy[slot[0]!]! -= filled;
         else this.pendSell[slot[0]!]! -= filled;
-      }
-    } else if (x === ExecType.Ack) this.counters.acks++;
-    else if (x === ExecType.Reject) this.counters.rejects++;
-    else if (x === ExecType.Expired) this.counters.expired++;
-    if (r.status === OrderStatus.Unknown) this.counters.unknown++;
-    const terminal = r.status === OrderStatus.Filled || r.status === OrderStatus.Canceled || r.status === OrderStatus.Rejected || r.status === OrderStatus.Expired || r.status === OrderStatus.Unknown;
+      } else if (id >= 0) c.lateFills++;
+    }
+    // Unknown keeps the order in flight: the execution worker resolves it and reports the real state.
+    const terminal = status === OrderStatus.Filled || status === OrderStatus.Canceled || status === OrderStatus.Rejected || status === OrderStatus.Expired;
     if (slot && (terminal || slot[2]! <= 1e-12)) this.finishInflight(id, slot);
     this.strategy.onReport(r, this);
+  }
+
+  /** Quantity of intent `id` not yet in the position, given one report's cumulative (NaN: TRADE_LITE) and last quantity. */
+  private newQty(id: number, cum: number, last: number, isFill: boolean, fromStream: boolean): number {
+    const lite = cum !== cum;
+    if (lite ? !(isFill && last > 0) : !(cum > 0)) return 0;
+    const k = id & (FILL_SLOTS - 1);
+    if (this.fillId[k] !== id) {
+      // first quantity seen for this intent (an older intent's slot is reused)
+      this.fillId[k] = id;
+      this.fillApplied[k] = 0;
+      this.fillStream[k] = 0;
+    }
+    let known: number;
+    if (lite) {
+      known = qtyRound(this.fillStream[k]! + last);
+      this.fillStream[k] = known;
+    } else {
+      known = cum;
+      if (fromStream && cum > this.fillStream[k]!) this.fillStream[k] = cum;
+    }
+    const d = qtyRound(known - this.fillApplied[k]!);
+    if (d <= 0) {
+      if (isFill) this.counters.duplicateQty++;
+      return 0;
+    }
+    this.fillApplied[k] = known;
+    return d;
+  }
+
+  /**
+   * AccountUpdate: the venue's position (and balance). A reconcile (REST snapshot after a stream gap) is the
+   * truth: take it, counting a correction when ours differed. A stream update is only compared: it may lag
+   * or lead the fills we applied (the response and the stream race), so a difference is counted, not applied.
+   */
+  private onAccountUpdate(f64: Float64Array, i32: Int32Array, base: number, h: number): void {
+    this.counters.accountUpdates++;
+    if (f64[base + AU.HAS_BALANCE] === 1) {
+      this.venueWallet = f64[base + AU.WALLET_BALANCE]!;
+      this.venueCrossWallet = f64[base + AU.CROSS_WALLET_BALANCE]!;
+    }
+    const sym = i32[base * 2 + 1]!;
+    if (sym < 0 || sym >= this.pos.length || f64[base + AU.HAS_POSITION] !== 1) return;
+    // hedge-mode legs: the runner keeps one net (one-way mode) position per symbol
+    if ((((h >>> 8) & 0xff) & (AccountFlag.Long | AccountFlag.Short)) !== 0) return;
+    const amt = f64[base + AU.POSITION_AMT]!;
+    this.venuePos[sym] = amt;
+    const differs = qtyRound(amt - this.pos[sym]!) !== 0;
+    if (f64[base + AU.REASON] === AccountUpdateReason.Reconcile) {
+      if (differs) {
+        this.counters.positionCorrections++;
+        this.pos[sym] = amt;
+      }
+    } else if (differs) this.counters.positionDivergences++;
   }
 
   private finishInflight(id: number, slot: Float64Array): void {
@@ -155,6 +284,19 @@ export class StrategyRunner implements StrategyContext {
     else this.pendSell[sym]! -= remaining;
     this.inflight.delete(id);
     this.inflightPool.push(slot);
+  }
+
+  /** The venue's last reported position of a symbol (NaN before any AccountUpdate for it). */
+  venuePosition(symbolId: number): number {
+    return this.venuePos[symbolId]!;
+  }
+
+  /** The margin asset's wallet / cross wallet balance last reported by the venue (NaN before any). */
+  venueBalance(): number {
+    return this.venueWallet;
+  }
+  venueCrossBalance(): number {
+    return this.venueCrossWallet;
   }
 
   // ------------------------------------------------------------------ StrategyContext

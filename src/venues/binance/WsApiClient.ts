@@ -13,9 +13,8 @@ import { signInto } from './sign.js';
  * session.logon), responses decoded from bytes into the same ExecReports the REST path writes.
  *
  * Per order: the request JSON and its signing payload are written into reused buffers (no JSON.stringify,
- * no param objects); what still allocates is node:crypto's Hmac (~2 µs, unavoidable in Node) and the text
- * frame, because WsClient.send takes a string and builds the frame (a byte-level send on WsClient would
- * remove both the string and the copy).
+ * no param objects); what still allocates is node:crypto's Hmac (~2 µs, unavoidable in Node) and the
+ * frame buffer WsClient.sendText hands to the socket (which may hold it after write() returns).
  *
  * Request ids index a preallocated table (`id mod capacity` = slot, the rest a per-slot round counter), so
  * matching a response is an array read. A request without a response within `requestTimeoutMs` is reported
@@ -47,6 +46,8 @@ export interface WsApiClientOptions {
   hists?: { send?: Histogram; tickToOrder?: Histogram; venueRtt?: Histogram };
   /** Order-count and weight usage from each response's `rateLimits` (-1 when a counter is absent). */
   onRateLimits?: (weight1m: number, orders10s: number, orders1m: number) => void;
+  /** An answer with HTTP-like status 429 (rate limited) or 418 (IP banned): the caller's budget backs off / halts. */
+  onThrottle?: (status: number, message: string) => void;
   /** Pushes without a request id (e.g. `{"id":null,"status":401,"error":{"code":-2015}}`: key revoked). */
   onUnsolicited?: (status: number, code: number, message: string) => void;
   onConnect?: () => void;
@@ -766,6 +767,13 @@ export class WsApiClient implements OrderTransport {
     this.send(slot, len, readTs);
   }
 
+  private readonly warmBuf = Buffer.allocUnsafe(REQUEST_BYTES);
+
+  /** Encodes and signs `intent` into a scratch buffer, sending nothing: keeps that code hot between orders. */
+  keepWarm(f64: Float64Array, symbolId: number, base: number): void {
+    this.encoder.encodePlace(0, f64, symbolId, base, this.opts.venueTimeMs(), this.warmBuf);
+  }
+
   /** A slot for a new request, or -1 after reporting why there is none. */
   private acquire(symbolId: number, intentId: number, side: number, recvTs: number): number {
     if (this.ws.state !== 'open') {
@@ -801,8 +809,7 @@ export class WsApiClient implements OrderTransport {
   private send(slot: number, len: number, readTs: number): void {
     this.state[slot] = IN_FLIGHT;
     this.inFlight++;
-    // WsClient.send takes text: the request is ASCII, so latin1 is exact
-    if (!this.ws.send(this.req.toString('latin1', 0, len))) {
+    if (!this.ws.sendText(this.req, 0, len)) {
       this.release(slot);
       this.counters.notConnected++;
       this.counters.rejects++;
@@ -874,6 +881,7 @@ export class WsApiClient implements OrderTransport {
       return;
     }
     if (d.weight1m >= 0 || d.orders10s >= 0 || d.orders1m >= 0) this.opts.onRateLimits?.(d.weight1m, d.orders10s, d.orders1m);
+    if (d.status === 429 || d.status === 418) this.opts.onThrottle?.(d.status, d.hasError ? d.message() : '');
     if (d.id < 0) {
       this.counters.unsolicited++;
       this.opts.onUnsolicited?.(d.status, d.code, d.hasError ? d.message() : '');

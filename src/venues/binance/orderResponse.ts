@@ -55,6 +55,14 @@ export function classifyOrderResponse(httpStatus: number, body: Buffer): OrderOu
     }
     return outcome(OrderStatus.Rejected, ExecType.Reject, RejectReason.Venue, code, msg);
   }
+  return orderOutcome(j);
+}
+
+/**
+ * What an order object (the REST / WS API order response, or GET /fapi/v1/order) says: its status, and
+ * its cumulative fill as both the last and the cumulative quantity (a response reports one state).
+ */
+export function orderOutcome(j: Record<string, unknown>): OrderOutcome {
   const status = STATUS[String(j.status)];
   if (status === undefined) return outcome(OrderStatus.Unknown, ExecType.Reject, RejectReason.Unknown, 0, `unrecognised order status ${String(j.status)}`);
   const executed = Number(j.executedQty ?? 0);
