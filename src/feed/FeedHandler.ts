@@ -112,7 +112,7 @@ export class FeedHandler implements FrameSink, BookSink {
   private readonly fetching: Uint8Array;
   /** per symbol: receive time of the last depth event (stale detection) */
   private readonly lastDepthNs: Float64Array;
-  /** dedup while connections overlap: last id per (symbol, record type) */
+  /** last forwarded id per (symbol, record type): duplicates are dropped while connections overlap */
   private readonly lastIds: Float64Array;
   /** records of the depth event being forwarded (claimed together, committed on Last) */
   private eventOpen = false;
@@ -216,18 +216,19 @@ export class FeedHandler implements FrameSink, BookSink {
         if (this.sync !== null) this.onDiffDepth(f64, i32, base, flags);
         continue;
       }
-      if (dedup) {
+      // Ids are tracked always (one compare and store per record) so that dedup, when two connections
+      // overlap, compares against what was really forwarded, whichever connection brought it.
+      const sym = i32[base * 2 + 1]!;
+      if (type === RecordType.Depth) {
         // a partial-depth event is kept or dropped as a whole
-        if (type === RecordType.Depth) {
-          if ((flags & RecordFlag.First) !== 0) skipEvent = this.seen(i32[base * 2 + 1]!, type, f64[base + DEPTH.FINAL_UPDATE_ID]!);
-          if (skipEvent) {
-            if ((flags & RecordFlag.Last) !== 0) this.duplicatesDropped++;
-            continue;
-          }
-        } else if (this.seen(i32[base * 2 + 1]!, type, dedupId(f64, base, type))) {
-          this.duplicatesDropped++;
+        if ((flags & RecordFlag.First) !== 0) skipEvent = this.seen(sym, type, f64[base + DEPTH.FINAL_UPDATE_ID]!, dedup);
+        if (skipEvent) {
+          if ((flags & RecordFlag.Last) !== 0) this.duplicatesDropped++;
           continue;
         }
+      } else if (this.seen(sym, type, dedupId(f64, base, type), dedup)) {
+        this.duplicatesDropped++;
+        continue;
       }
       this.copyToRing(f64, i32, base, true);
     }
@@ -235,7 +236,7 @@ export class FeedHandler implements FrameSink, BookSink {
   }
 
   beginOverlap(): void {
-    this.lastIds.fill(-Infinity);
+    // nothing to reset: the last forwarded ids are always tracked
   }
 
   status(conn: MarketConnection, event: 'open' | 'close' | 'rotated' | 'rotation-failed', detail: string): void {
@@ -424,10 +425,11 @@ export class FeedHandler implements FrameSink, BookSink {
     return true;
   }
 
-  private seen(sym: number, type: number, id: number): boolean {
+  /** Records the id; with `dedup`, reports an id at or below the last one forwarded as a duplicate. */
+  private seen(sym: number, type: number, id: number, dedup: boolean): boolean {
     if (!(id === id) || sym < 0 || sym >= this.nsym) return false; // NaN ids cannot be compared: keep
     const k = sym * DEDUP_TYPES + (type & (DEDUP_TYPES - 1));
-    if (id <= this.lastIds[k]!) return true;
+    if (dedup && id <= this.lastIds[k]!) return true;
     this.lastIds[k] = id;
     return false;
   }
