@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -311,6 +311,34 @@ describe('hft command', () => {
     expect(Object.keys(s.stages)).toEqual(['decode', 'hopA', 'strategy', 'hopB', 'send', 'tickToOrder', 'venueRtt']);
     expect(r.stdout).toMatch(/final latency report/);
   }, 30_000);
+
+  it('testnet mode runs against a venue given by URL, with credentials only from the environment', async () => {
+    // The simulator stands in for Binance's testnet: the same profile, pointed at its URLs.
+    const venue = await startBinanceVenue({ port: 0, rate: 2000, seed: 3, symbols: ['BTCUSDT', 'ETHUSDT'] });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'hft-testnet-'));
+      const cfgFile = join(dir, 'testnet-sim.json');
+      const testnet = JSON.parse(readFileSync(join(PROJECT_ROOT, 'config/testnet.json'), 'utf8')) as { venue: Record<string, unknown>; strategy: { params: Record<string, unknown> } };
+      testnet.venue.restUrl = venue.restUrl;
+      testnet.venue.wsUrl = venue.wsUrl;
+      testnet.venue.wsApiUrl = venue.wsApiUrl;
+      testnet.strategy.params.cooldownMs = 100;
+      writeFileSync(cfgFile, JSON.stringify(testnet));
+      const noKeys = await run(['run', '--config', cfgFile, '--duration', '1'], { HFT_API_KEY: '', HFT_API_SECRET: '', HFT_KEY_FILE: '' });
+      expect(noKeys.code).toBe(2);
+      expect(noKeys.stderr).toMatch(/needs API credentials: set HFT_API_KEY and HFT_API_SECRET/);
+      const file = join(dir, 'summary.json');
+      const r = await run(['run', '--config', cfgFile, '--duration', '3', '--summary', file], { HFT_API_KEY: venue.apiKey, HFT_API_SECRET: venue.apiSecret });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain(venue.apiSecret); // never logged
+      const s = JSON.parse(readFileSync(file, 'utf8')) as { counters: Record<string, number> };
+      expect(s.counters.frames).toBeGreaterThan(100);
+      expect(s.counters.ordersSent).toBeGreaterThan(0);
+      expect(venue.fills().length).toBeGreaterThan(0);
+    } finally {
+      await venue.close();
+    }
+  }, 40_000);
 
   it('stops cleanly on SIGINT with exit code 0 and a final report', async () => {
     const r = await run(['run'], {}, 1000);

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { setFlagsFromString } from 'node:v8';
 import { request } from 'undici';
 import type { Logger } from 'pino';
-import type { EngineConfig } from '../config/Config.js';
+import { ConfigError, credentialsFromEnv, type EngineConfig } from '../config/Config.js';
 import type { Instrument } from '../core/Instrument.js';
 import { instrumentOf, parseExchangeInfoFilters, type SymbolFilters, type ExchangeInfo } from '../venues/binance/filters.js';
 import { SymbolRegistry } from '../core/SymbolRegistry.js';
@@ -108,7 +108,11 @@ export class Engine {
       ep = { restUrl: v.rest, wsUrl: v.ws, wsApiUrl: v.wsApi, apiKey: v.apiKey, apiSecret: v.apiSecret };
       this.log.info({ venue: v.venue, rest: v.rest, ws: v.ws }, 'venue simulator started (paper trading)');
     } else {
-      throw new Error('only paper trading against the embedded simulator is available in this build');
+      // A real venue (testnet): URLs from the config, credentials only from the environment or a key file.
+      const creds = credentialsFromEnv();
+      if (!creds) throw new ConfigError('(credentials)', `mode "${cfg.mode}" needs API credentials: set HFT_API_KEY and HFT_API_SECRET, or HFT_KEY_FILE (a JSON file {apiKey, apiSecret} outside the repository)`);
+      ep = { restUrl: cfg.venue.restUrl, wsUrl: cfg.venue.wsUrl, ...(cfg.venue.wsApiUrl ? { wsApiUrl: cfg.venue.wsApiUrl } : {}), apiKey: creds.apiKey, apiSecret: creds.apiSecret };
+      this.log.info({ mode: cfg.mode, rest: ep.restUrl, ws: ep.wsUrl }, 'connecting to the venue');
     }
     this.endpoints = ep;
     const venueSymbols = await fetchVenueSymbols(ep.restUrl, cfg.symbols);
