@@ -431,3 +431,23 @@ describe('engine over the WebSocket API with the user data stream', () => {
     for (const st of ['send', 'tickToOrder', 'venueRtt'] as const) expect(report.stages[st].count, st).toBeGreaterThan(0);
   }, 30_000);
 });
+
+describe('venue clock', () => {
+  it('signs with the venue clock measured at start, and a -1021 triggers a resync after which orders pass again', async () => {
+    let skew = 30_000; // the venue's clock runs 30 s ahead of ours
+    const v = await startBinanceVenue({ host: '127.0.0.1', port: 0, paused: true, symbols: ['BTCUSDT', 'ETHUSDT'], clock: () => Date.now() + skew });
+    cleanups.push(() => v.close());
+    const r = await rig(v, { userStream: false });
+    expect(Math.abs(r.service.timeSync.offsetMs - 30_000)).toBeLessThan(500);
+    const first = r.market(Side.Buy);
+    await r.until(() => r.of(first).some((x) => x.execType === ExecType.Fill), 'first fill');
+    await sleep(300); // past the minimum gap between two syncs
+    skew = 90_000; // the venue clock jumps: our timestamps are now a minute late
+    const late = r.market(Side.Sell);
+    await r.until(() => r.of(late).some((x) => x.execType === ExecType.Reject), 'the -1021 reject');
+    expect(r.of(late).find((x) => x.execType === ExecType.Reject)!.code).toBe(-1021);
+    await waitFor(() => r.service.timeSync.counters.triggeredResyncs >= 1 && Math.abs(r.service.timeSync.offsetMs - 90_000) < 500, 'resync');
+    const again = r.market(Side.Sell);
+    await r.until(() => r.of(again).some((x) => x.execType === ExecType.Fill), 'fill after the resync');
+  });
+});

@@ -9,6 +9,7 @@ import { RateBudget } from '../venues/binance/RateBudget.js';
 import { BinanceRestClient } from '../venues/binance/RestClient.js';
 import { UndiciUserStreamRest, UserDataStream } from '../venues/binance/UserDataStream.js';
 import { WsApiClient } from '../venues/binance/WsApiClient.js';
+import { TimeSync } from '../venues/binance/TimeSync.js';
 import { OrderGateway } from './OrderGateway.js';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -67,7 +68,8 @@ export class ExecutionService {
   readonly restClient: BinanceRestClient;
   private readonly usRest: UndiciUserStreamRest | undefined;
   private readonly consumer: AsyncRingConsumer;
-  private offsetMs: number;
+  /** venue clock: offset and uncertainty from the fastest of several /fapi/v1/time round trips; resynced every minute and on -1021 */
+  readonly timeSync: TimeSync;
   private warmTimer: NodeJS.Timeout | undefined;
   private warmCodeTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -75,15 +77,17 @@ export class ExecutionService {
   private readonly userStreamEvents = { connected: 0, disconnected: 0, listenKeyExpired: 0, reconciled: 0, error: 0 };
 
   constructor(private readonly o: ExecutionServiceOptions) {
-    this.offsetMs = o.timeOffsetMs;
-    const venueTimeMs = (): number => Date.now() + this.offsetMs;
+    this.timeSync = new TimeSync({ fetchServerTime: () => this.gateway.warm(), now: Date.now, samples: 3, resyncIntervalMs: 60_000, minResyncGapMs: 250 });
+    this.timeSync.offsetMs = o.timeOffsetMs;
+    const ts = this.timeSync;
+    const venueTimeMs = (): number => Date.now() + ts.offsetMs;
     const log = o.log;
     this.budget = new RateBudget({
       onAlarm: (reason, until) => log('error', `ALARM: order entry halted: ${reason}${Number.isFinite(until) ? ` until ${new Date(until).toISOString()}` : ' until an operator clears it'}`),
       onResume: () => log('warn', 'order entry resumed'),
     });
     // Off the hot path: order queries for the resolver. Shares the budget (limits are per IP / account).
-    this.restClient = new BinanceRestClient({ baseUrl: o.restUrl, apiKey: o.apiKey, apiSecret: o.apiSecret, recvWindow: o.recvWindow, timeoutMs: Math.max(o.requestTimeoutMs, 2000), budget: this.budget });
+    this.restClient = new BinanceRestClient({ baseUrl: o.restUrl, apiKey: o.apiKey, apiSecret: o.apiSecret, recvWindow: o.recvWindow, timeoutMs: Math.max(o.requestTimeoutMs, 2000), budget: this.budget, timeSync: this.timeSync });
     let rejectLogBudget = 20;
     this.resetLogBudget = () => (rejectLogBudget = 20);
     this.gateway = new OrderGateway(o.ringB, o.ringC, new BinanceOrderEncoder(o.instruments, o.apiSecret, o.clientIdPrefix, o.recvWindow), {
@@ -98,6 +102,8 @@ export class ExecutionService {
       venueTimeMs,
       hists: o.hists,
       onReject: (symbolId, intentId, code, message, unknown) => {
+        // -1021: our timestamp fell outside the venue's window: resync the clock now (one resync per burst)
+        if (code === -1021) void ts.onInvalidTimestamp();
         // Rejects are rare and operators need their reasons: log them, at most 20 per stats interval.
         if (rejectLogBudget-- > 0) log('warn', `order ${o.clientIdPrefix}${intentId} ${o.symbols[symbolId]} ${unknown ? 'outcome unknown' : 'rejected'}: code ${code} ${message}`);
       },
@@ -157,13 +163,10 @@ export class ExecutionService {
 
   private readonly resetLogBudget: () => void;
 
-  /** REST keep-alive request: keeps the connection warm and the venue clock offset fresh. */
+  /** REST keep-alive request: servers close idle keep-alive sockets. */
   private async warm(): Promise<void> {
     try {
-      const t0 = Date.now();
-      const serverTime = await this.gateway.warm();
-      const t1 = Date.now();
-      if (serverTime > 0) this.offsetMs = serverTime - (t0 + t1) / 2;
+      await this.gateway.warm();
     } catch (e) {
       this.o.log('warn', `keep-alive request failed: ${(e as Error).message}`);
     }
@@ -172,7 +175,10 @@ export class ExecutionService {
   /** Connects everything and starts draining ring B. The WS API and the user stream keep trying in the background if slow. */
   async start(): Promise<void> {
     const o = this.o;
-    await this.warm();
+    const sync = await this.timeSync.sync();
+    if (!sync.ok) o.log('warn', `venue clock sync failed: ${sync.error ?? 'no sample'}; using the offset given at start`);
+    else o.log('info', `venue clock offset ${sync.offsetMs.toFixed(1)} ms ± ${sync.uncertaintyMs.toFixed(1)} ms`);
+    this.timeSync.start();
     const connectMs = o.connectTimeoutMs ?? 5000;
     const waits: Array<Promise<unknown>> = [this.restClient.init()];
     if (this.wsApi) waits.push(this.wsApi.start(connectMs).catch((e: Error) => o.log('warn', `${e.message}; orders go over REST meanwhile`)));
@@ -192,7 +198,15 @@ export class ExecutionService {
   /** Counters for the stats message (allocates: once per interval). */
   counters(): Record<string, number> {
     const g = this.gateway;
-    const out: Record<string, number> = { ...g.counters, inFlight: g.inFlightCount(), halted: this.budget.halted ? 1 : 0, ...this.budget.counters };
+    const out: Record<string, number> = {
+      ...g.counters,
+      inFlight: g.inFlightCount(),
+      halted: this.budget.halted ? 1 : 0,
+      ...this.budget.counters,
+      clockOffsetMs: this.timeSync.offsetMs,
+      clockUncertaintyMs: this.timeSync.uncertaintyMs,
+      clockSyncs: this.timeSync.counters.syncs,
+    };
     const rc = g.resolverCounters;
     if (rc) Object.assign(out, rc);
     for (const [code, n] of g.rejectsByCode) out[`reject_${code}`] = n;
@@ -240,6 +254,7 @@ export class ExecutionService {
    * is counted.
    */
   async stop(): Promise<void> {
+    this.timeSync.stop();
     if (this.stopped) return;
     this.stopped = true;
     if (this.warmTimer) clearInterval(this.warmTimer);
