@@ -14,6 +14,8 @@ import { registerCoreBenches } from './micro/core.js';
 import { measureRingThroughput } from './ringThroughput.js';
 import { runE2e } from './e2e.js';
 import { runHttpTransportBench } from './httpTransport.js';
+import { runBookBench, type BookBenchRow } from './micro/book.js';
+import { runReplayBench } from './replay.js';
 
 interface MicroResult {
   opsPerSec: number;
@@ -41,6 +43,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
     ring?: { recordsPerSec: number; records: number; errors: number };
     /** order transport: request call -> bytes written (send) and -> response (rtt), µs, same run */
     transport?: Awaited<ReturnType<typeof runHttpTransportBench>>;
+    /** depth events applied per second on one thread: BookSync + L2Book next to simpler books */
+    book?: BookBenchRow[];
+    /** simulator replay to a connected client on loopback, messages/s */
+    replay?: Awaited<ReturnType<typeof runReplayBench>>;
     e2e?: Awaited<ReturnType<typeof runE2e>>;
   } = { machine: { cpus: cpus().length, node: process.version, cpuModel: cpus()[0]?.model ?? '' }, micro: {} };
 
@@ -65,6 +71,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(`\nring A-style hop between two workers: ${(rt.recordsPerSec / 1e6).toFixed(1)} M records/s (${rt.records.toLocaleString('en')} records, ${rt.errors} out of order)\n`);
     log('order transport: undici Client vs HttpConnection (signed POST /fapi/v1/order, interleaved)');
     result.transport = await runHttpTransportBench({ requests: quick ? 400 : 1000 });
+    log('order book: depth events applied per second (BookSync + L2Book vs sorted array vs Map)');
+    result.book = await runBookBench({ quick });
+    printBook(result.book);
+    log('simulator replay of a recording to a connected client (loopback)');
+    result.replay = await runReplayBench({ messages: quick ? 300_000 : 1_000_000, log });
+    process.stdout.write(
+      `\nreplay to a connected client: ${(result.replay.messagesPerSec / 1e3).toFixed(0)}k msg/s decoded (WsClient + decoder), ${(result.replay.feedMessagesPerSec / 1e3).toFixed(0)}k msg/s through the whole FeedHandler (target >= 200k)\n`,
+    );
   }
 
   if (part !== 'micro') {
@@ -92,6 +106,14 @@ function printMicro(m: Record<string, MicroResult>): void {
   };
   lines.push('', 'decoder speed-up over JSON.parse+parseFloat on the same bytes:');
   for (const k of ['bookTicker', 'aggTrade', 'depth20']) lines.push(`  ${k.padEnd(12)} ${ratio(`decode.${k}.scanner`, `decode.${k}.jsonParse`)}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function printBook(rows: BookBenchRow[]): void {
+  const lines = ['', 'order book (one thread)                 events/s   best pass    ns/event  levels/event'];
+  for (const r of rows) lines.push(`${r.name.padEnd(36)} ${(r.eventsPerSec / 1e6).toFixed(2).padStart(8)} M ${(r.bestPassEventsPerSec / 1e6).toFixed(2).padStart(8)} M ${r.nsPerEvent.toFixed(0).padStart(10)} ${r.levelsPerEvent.toFixed(1).padStart(12)}`);
+  const main = rows.find((r) => r.name === 'book.recorded.l2book') ?? rows.find((r) => r.name === 'book.synthetic.l2book');
+  if (main) lines.push(`depth events applied (${main.name}): ${(main.eventsPerSec / 1e6).toFixed(2)} M/s, target >= 1 M/s: ${main.eventsPerSec >= 1e6 ? 'PASS' : 'MISS'}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -5,6 +5,8 @@ import { formatStageTable } from '../metrics/StageHistograms.js';
 import { createLogger } from '../util/log.js';
 import { VERSION } from '../util/version.js';
 import { UsageError, flag, num, only, parseArgs, str } from './args.js';
+import { SIM_SOURCE_FLAGS, SIM_SOURCE_HELP, SIM_SOURCE_OPTIONS, simSourceOptions, simSourceSummary } from './simSource.js';
+import { RECORD_HELP } from './record.js';
 
 const HELP = `hft ${VERSION} — low-latency crypto-futures trading engine (Node 20)
 
@@ -27,6 +29,7 @@ Commands:
              --listen-key-validity-ms N  listen key lifetime without keep-alive (default 3600000)
              --initial-balance D        starting wallet balance per account (default 100000)
              --liquidation-probability P  synthetic liquidations per second and symbol (default 0.05)
+${SIM_SOURCE_HELP.trimEnd()}
   bench    Micro benchmarks and the end-to-end tick-to-order profile against a naive baseline
              --quick            shorter run (finishes in under 90 s)
              --out FILE         write the results as JSON
@@ -34,7 +37,7 @@ Commands:
              --duration S       measured seconds per pipeline (default 20; --quick: 8)
              --only micro|e2e   run one part
              --order-every N    the strategy fires an order every N ticks (default 200)
-  verify-book FILE  Replay a Binance recording (fixtures/recordings format) through the feed decoder,
+${RECORD_HELP}  verify-book FILE  Replay a Binance recording (fixtures/recordings format) through the feed decoder,
              the book sync and the L2 book; prints one JSON line
              {"symbols":{SYMBOL:{applied,gaps,resyncs,checks,mismatches}}} (a check: best bid/ask price
              and qty equal a bookTicker whose update id is that of the last applied depth event).
@@ -61,6 +64,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runCommand(rest);
       case 'sim':
         return await simCommand(rest);
+      case 'record': {
+        const { recordCommand } = await import('./record.js');
+        return await recordCommand(rest);
+      }
       case 'verify-book': {
         const { verifyBookCommand } = await import('./verifyBook.js');
         return verifyBookCommand(rest);
@@ -122,10 +129,11 @@ async function runCommand(argv: string[]): Promise<number> {
 }
 
 async function simCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['strict-paths', 'enforce-rate-limits']);
-  only(args, ['venue', 'port', 'rate', 'seed', 'symbols', 'strict-paths', 'enforce-rate-limits', 'listen-key-validity-ms', 'initial-balance', 'liquidation-probability'], 'sim');
+  const args = parseArgs(argv, ['strict-paths', 'enforce-rate-limits', ...SIM_SOURCE_FLAGS]);
+  only(args, ['venue', 'port', 'rate', 'seed', 'symbols', 'strict-paths', 'enforce-rate-limits', 'listen-key-validity-ms', 'initial-balance', 'liquidation-probability', ...SIM_SOURCE_OPTIONS], 'sim');
   const venue = str(args, 'venue') ?? 'binance';
   if (venue !== 'binance' && venue !== 'gate') throw new UsageError(`hft sim: --venue must be binance or gate; got ${JSON.stringify(venue)}`);
+  const sourceOpts = simSourceOptions(args, venue);
   const port = num(args, 'port', { min: 0, max: 65535, int: true }) ?? 0;
   const rate = num(args, 'rate', { min: 1, max: 200_000, int: true }) ?? 2000;
   const seed = num(args, 'seed', { min: 0, max: 2 ** 31 - 1, int: true }) ?? 42;
@@ -154,8 +162,9 @@ async function simCommand(argv: string[]): Promise<number> {
     ...(listenKeyValidityMs !== undefined ? { listenKeyValidityMs } : {}),
     ...(liquidationProbability !== undefined ? { liquidationProbability } : {}),
     ...(initialBalance !== undefined ? { initialBalance } : {}),
+    ...sourceOpts,
   });
-  process.stdout.write(JSON.stringify({ venue: v.venue, rest: v.restUrl, ws: v.wsUrl, wsApi: v.wsApiUrl, apiKey: v.apiKey, apiSecret: v.apiSecret }) + '\n');
+  process.stdout.write(JSON.stringify({ venue: v.venue, rest: v.restUrl, ws: v.wsUrl, wsApi: v.wsApiUrl, apiKey: v.apiKey, apiSecret: v.apiSecret, ...simSourceSummary(v) }) + '\n');
   await waitForSignal();
   await v.close();
   return 0;

@@ -7,15 +7,16 @@ import { formatScaled, parseScaled } from '../../core/decimal.js';
 import { resolveInstruments, type InstrumentSpec } from '../instruments.js';
 import { KlineBook } from '../market/Klines.js';
 import { MarkPrices } from '../market/MarkPrice.js';
+import { FrameKind, ReplayPlayer, ReplaySource, type ReplayFrame, type ReplaySourceOptions, type ReplayStats } from '../market/ReplaySource.js';
 import { DEFAULT_MIX, EmissionScheduler, type EventMix } from '../market/Scheduler.js';
 import { SyntheticMarket } from '../market/SyntheticMarket.js';
-import type { BookTop, MarketEvent } from '../market/types.js';
+import type { BookTop, MarketEvent, MarketSource } from '../market/types.js';
 import { Rng } from '../rng.js';
 import { MONEY_DECIMALS, VenueCore, type SimFill, type SimPosition } from '../Venue.js';
 import { errorJson, E } from './errors.js';
 import { aggTradeJson, bookTickerJson, depthUpdateJson, forceOrderJson, klineJson, markPriceJson, partialDepthJson, tradeJsons } from './format.js';
 import { BinanceRest, DEFAULT_RATE_LIMITS, type RateLimits, type RestResponse } from './rest.js';
-import { handleControl, parseMdPath, Slot, StreamRegistry, type MdSocket, type StreamEntry } from './streams.js';
+import { handleControl, parseMdPath, parseStreamName, pathServes, Slot, StreamRegistry, type MdSocket, type StreamEntry } from './streams.js';
 import { BinanceUserEvents, UserStreams } from './userData.js';
 import { BinanceWsApi, type ApiSocket } from './wsApi.js';
 
@@ -93,6 +94,11 @@ export interface BinanceVenueOptions {
   clock?: () => number;
   /** Start with emission paused. */
   paused?: boolean;
+  /**
+   * Where market data comes from: the seeded synthetic market (default) or the replay of a recording
+   * (shared recordings format), whose symbols then replace `symbols` and whose frames go out byte-exact.
+   */
+  source?: { kind: 'synthetic' } | ReplaySourceOptions;
   logger?: Logger;
 }
 
@@ -136,6 +142,17 @@ export interface BinanceVenueStats {
   listenKeysExpired: number;
   /** Synthetic liquidations (forceOrder events). */
   forceOrders: number;
+  /** Progress of a replay (`source.kind === 'replay'` only). */
+  replay?: ReplayStats;
+}
+
+/** Control of a replay source. */
+export interface BinanceReplayControl {
+  /** Starts now (otherwise it starts on the first market-data subscription, or never with manualStart). */
+  start(): void;
+  /** Resolves when the replay is done (end of the recording without loop, or maxFrames). */
+  whenDone(): Promise<void>;
+  stats(): ReplayStats;
 }
 
 export interface BinanceVenueHandle {
@@ -175,6 +192,8 @@ export interface BinanceVenueHandle {
   pause(): void;
   resume(): void;
   close(): Promise<void>;
+  /** The replay, when the venue replays a recording; null with the synthetic market. */
+  readonly replay: BinanceReplayControl | null;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -257,8 +276,13 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
   const log = opts.logger;
   const clock = opts.clock ?? Date.now;
   const rootRng = new Rng(opts.seed ?? 1);
-  const instruments = resolveInstruments(opts.symbols);
-  const market = new SyntheticMarket(instruments, { seed: rootRng.nextU32(), levels: opts.bookLevels ?? 20 });
+  const replayOpts = opts.source?.kind === 'replay' ? opts.source : null;
+  const replaySource = replayOpts ? ReplaySource.load(replayOpts.file) : null;
+  const instruments = replaySource ? replaySource.instruments : resolveInstruments(opts.symbols);
+  const marketSeed = rootRng.nextU32();
+  const market: MarketSource = replaySource ?? new SyntheticMarket(instruments, { seed: marketSeed, levels: opts.bookLevels ?? 20 });
+  /** Synthetic periodic streams (markPrice, kline, forceOrder) are off during a replay: it sends what was recorded. */
+  const synthetic = replaySource === null;
   const core = new VenueCore(market, {
     rng: rootRng.fork(),
     initialBalance: opts.initialBalance,
@@ -273,7 +297,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
   opts.accounts?.forEach((a, i) => core.addAccount(a.id ?? `account-${i + 1}`, a.apiKey, a.apiSecret, clock()));
 
   const mix: EventMix = { ...DEFAULT_MIX, ...opts.mix };
-  const scheduler = new EmissionScheduler(market, rootRng.fork(), checkRate(opts.rate ?? 10_000), mix, opts.maxTicks ?? Number.POSITIVE_INFINITY);
+  const scheduler = new EmissionScheduler(market, rootRng.fork(), checkRate(opts.rate ?? 10_000), mix, synthetic ? (opts.maxTicks ?? Number.POSITIVE_INFINITY) : 0);
   if (opts.paused) scheduler.pause();
   // Forked after the older consumers of the root generator, so their draws stay what they were.
   const marks = new MarkPrices(market, rootRng.fork());
@@ -282,7 +306,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
   const klines = new KlineBook();
   const registry = new StreamRegistry(market, opts.strictPaths ?? false, () => {
     scheduler.setActive(registry.active());
-    syncKlines();
+    if (synthetic) syncKlines();
   });
 
   const maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
@@ -461,6 +485,88 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     if (dirty.length > 0) flush();
   };
 
+  // ---- replay: recorded frames, byte-exact, to the subscribers of their stream -------------------------
+
+  /** Bumped whenever a socket's subscriptions may have changed: the replay's targets are looked up again. */
+  let subsGen = 0;
+  let targetsGen = -1;
+  const strictPaths = opts.strictPaths ?? false;
+  const replayStreams = replaySource ? replaySource.streams.map((n) => parseStreamName(n, market)) : [];
+  /** Envelope head for frames recorded raw that go to a combined subscriber. */
+  const replayPrefix = replayStreams.map((p) => `{"stream":${JSON.stringify(p.name)},"data":`);
+  let replayTargets: Array<MdSocket[] | null> = [];
+  const targetsOf = (streamId: number): MdSocket[] => {
+    if (targetsGen !== subsGen) {
+      replayTargets = replayStreams.map(() => null);
+      targetsGen = subsGen;
+    }
+    let t = replayTargets[streamId];
+    if (t === null || t === undefined) {
+      const p = replayStreams[streamId]!;
+      t = [];
+      // s.names holds every name a socket subscribed, also those the synthetic market does not produce.
+      for (const s of sockets) {
+        if (!s.closed && s.names.has(p.name) && (p.kind === null ? s.base !== 'private' : pathServes(s.base, p.kind, strictPaths))) t.push(s);
+      }
+      replayTargets[streamId] = t;
+    }
+    return t;
+  };
+
+  /** One recorded frame: core bookkeeping (last price, resting fills, triggers), then the recorded bytes. */
+  const deliverRecorded = (f: ReplayFrame): boolean => {
+    const ev = f.event;
+    if (ev !== null) {
+      if (ev.kind === 'trade') {
+        core.noteTrade(ev.sym, ev.price);
+        if (core.hasAlgos(ev.sym)) triggerSyms.add(ev.sym);
+      }
+      if (restingFills && core.hasResting(ev.sym)) core.matchResting(ev);
+    }
+    const t = targetsOf(f.streamId);
+    if (t.length === 0) return false;
+    let wrapped: string | null = null;
+    for (let i = 0; i < t.length; i++) {
+      const s = t[i]!;
+      if (s.closed) continue;
+      if (s.pending.length === 0) dirty.push(s);
+      if (!s.combined) s.pending.push(f.data);
+      else if (f.combined) s.pending.push(f.text);
+      else s.pending.push((wrapped ??= replayPrefix[f.streamId] + f.data + '}'));
+    }
+    if (f.kind === FrameKind.BookTicker) counters.bookTicker++;
+    else if (f.kind === FrameKind.Trade) counters.aggTrade++;
+    else if (f.kind === FrameKind.Depth) counters.depthUpdate++;
+    return true;
+  };
+
+  /** An as-fast-as-possible replay waits while a subscriber has more than this unsent. */
+  const replayHighWater = Math.max(64 * 1024, Math.min(1 << 20, maxBuffered >> 1));
+  const player =
+    replaySource !== null && replayOpts !== null
+      ? new ReplayPlayer(
+          replaySource,
+          {
+            deliver: deliverRecorded,
+            flush: () => {
+              runTriggers(clock());
+              if (dirty.length > 0) flush();
+            },
+            congested: () => {
+              for (const s of sockets) if (s.ws !== null && s.names.size > 0 && s.ws.getBufferedAmount() > replayHighWater) return true;
+              return false;
+            },
+          },
+          { file: replayOpts.file, speed: replayOpts.speed ?? 1, loop: replayOpts.loop ?? false, maxFrames: replayOpts.maxFrames ?? Number.POSITIVE_INFINITY },
+        )
+      : null;
+  if (player !== null && opts.paused) player.pause();
+  /** Subscriptions changed on a socket: refresh the replay's targets, and start the replay on the first one. */
+  const subscriptionsChanged = (s: MdSocket): void => {
+    subsGen++;
+    if (player !== null && replayOpts !== null && !replayOpts.manualStart && s.names.size > 0) player.start(replayOpts.startDelayMs ?? 100);
+  };
+
   // ---- periodic streams: klines (250 ms), mark price (1 s / 3 s), liquidations, listen-key expiry ----------
 
   function syncKlines(): void {
@@ -515,16 +621,16 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       for (let sym = 0; sym < instruments.length; sym++) {
         if (core.hasAlgos(sym)) triggerSyms.add(sym);
         const mp = registry.slot(sym, Slot.MarkPrice);
-        if (mp.length > 0) {
+        if (synthetic && mp.length > 0) {
           const due = mp.filter((e) => e.periodMs === 1000 || every3);
           if (due.length > 0) push(due, markJson(sym, E));
         }
-        if (registry.slot(sym, Slot.ForceOrder).length > 0 && liqRng.chance(liqProbability)) liquidate(sym, now);
+        if (synthetic && registry.slot(sym, Slot.ForceOrder).length > 0 && liqRng.chance(liqProbability)) liquidate(sym, now);
       }
       const arr = registry.markArr.filter((e) => e.periodMs === 1000 || every3);
-      if (arr.length > 0) push(arr, '[' + instruments.map((i) => markJson(i.idx, E)).join(',') + ']');
+      if (synthetic && arr.length > 0) push(arr, '[' + instruments.map((i) => markJson(i.idx, E)).join(',') + ']');
     }
-    for (let sym = 0; sym < instruments.length; sym++) {
+    for (let sym = 0; synthetic && sym < instruments.length; sym++) {
       const ks = registry.slot(sym, Slot.Kline);
       for (let i = 0; i < ks.length; i++) {
         const e = ks[i]!;
@@ -549,6 +655,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     limits: { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits },
     users,
     marks,
+    ...(replaySource ? { recordedDepth: (symbol: string, limit: number) => replaySource.recordedDepthBody(symbol, limit) } : {}),
   });
   const wsApi = new BinanceWsApi(core, rest, users, clock);
 
@@ -637,6 +744,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       counters.connectionsTotal++;
       if (s.initial.length > 0) registry.subscribe(s, s.initial.slice(0, 1024));
       for (const u of s.initialUser) users.attach(s, u.key, u.events);
+      subscriptionsChanged(s);
       log?.debug({ socket: s.id, base: s.base, combined: s.combined, streams: s.initial, user: s.userSubs.length }, 'sim binance: stream socket open');
     },
     message: (ws, message, isBinary) => {
@@ -654,6 +762,10 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       }
       if (isBinary) return;
       ws.send(handleControl(s, Buffer.from(message).toString('utf8'), registry, users), false);
+      subscriptionsChanged(s);
+    },
+    drain: () => {
+      player?.kick();
     },
     pong: (ws) => {
       ws.getUserData().lastPong = clock();
@@ -666,6 +778,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       registry.removeSocket(s);
       users.removeSocket(s);
       sockets.delete(s);
+      subsGen++;
       log?.debug({ socket: s.id }, 'sim binance: stream socket closed');
     },
   });
@@ -740,6 +853,14 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     wsApiUrl: `ws://${urlHost}:${port}/ws-fapi/v1`,
     apiKey,
     apiSecret,
+    replay:
+      player !== null
+        ? {
+            start: () => player.start(0),
+            whenDone: () => player.whenDone(),
+            stats: () => player.stats(),
+          }
+        : null,
     stats(): BinanceVenueStats {
       const sch = scheduler.stats();
       return {
@@ -773,6 +894,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
         userDataFrames: users.counters.frames,
         listenKeysExpired: users.counters.expired,
         forceOrders: counters.forceOrders,
+        ...(player !== null ? { replay: player.stats() } : {}),
       };
     },
     fills: () => core.fills(),
@@ -817,13 +939,16 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     },
     pause(): void {
       scheduler.pause();
+      player?.pause();
     },
     resume(): void {
       scheduler.resume();
+      player?.resume();
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      player?.stop();
       clearInterval(timer);
       clearInterval(slowTimer);
       clearInterval(pinger);

@@ -98,6 +98,8 @@ export interface BinanceRestOptions {
   limits: RateLimits;
   users: UserStreams;
   marks: MarkPrices;
+  /** A recorded depth response body for the symbol (replay source), answered verbatim; null = build one. */
+  recordedDepth?: (symbol: string, limit: number) => string | null;
 }
 
 /**
@@ -124,6 +126,7 @@ export class BinanceRest {
   readonly limits: RateLimits;
   private readonly users: UserStreams;
   private readonly marks: MarkPrices;
+  private readonly recordedDepth: ((symbol: string, limit: number) => string | null) | null;
 
   constructor(o: BinanceRestOptions) {
     this.market = o.market;
@@ -134,6 +137,7 @@ export class BinanceRest {
     this.limits = o.limits;
     this.users = o.users;
     this.marks = o.marks;
+    this.recordedDepth = o.recordedDepth ?? null;
     const r = (weight: Route['weight'], security: Security, fn: Route['fn'], orders = false): Route => ({ weight, security, fn, orders });
     this.routes = new Map<string, Route>([
       ['get /fapi/v1/ping', r(1, 'NONE', (c) => this.ok('{}', c.headers))],
@@ -246,6 +250,8 @@ export class BinanceRest {
     if (!symbol) return this.error(E.mandatory('symbol'), c.headers);
     const inst = this.market.instrument(symbol);
     if (!inst) return this.error(E.invalidSymbol(), c.headers);
+    const recorded = this.recordedDepth?.(inst.symbol, limit) ?? null;
+    if (recorded !== null) return this.ok(recorded, c.headers);
     const snap = this.market.snapshot(inst.idx, limit, c.now);
     return this.ok(depthSnapshotJson(snap, inst), c.headers);
   }
