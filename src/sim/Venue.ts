@@ -1,6 +1,8 @@
 import { formatRatio, formatScaledBig, parseScaled } from '../core/decimal.js';
 import type { Instrument } from './instruments.js';
-import type { MarketEvent, MarketSource, Side, TradeEvent } from './market/types.js';
+import type { MarketEvent, MarketSource, Side } from './market/types.js';
+import { PassiveBook, type RestingEntry } from './matching/PassiveBook.js';
+import { createQueueModel, type QueueModelSpec } from './matching/QueueModel.js';
 import type { Rng } from './rng.js';
 
 /**
@@ -11,9 +13,10 @@ import type { Rng } from './rng.js';
  * to `listener` (the dialect's user-data stream), in the order the venue would send them.
  *
  * Execution: aggressive orders (MARKET, IOC/FOK LIMIT, the marketable part of GTC LIMIT) walk the
- * synthetic book at once. Resting LIMIT orders are not part of the synthetic book; they fill as maker at
- * their own price when the market crosses them (`matchResting`): the opposite best reaches the price, or
- * a market trade prints strictly through it (for at most that trade's quantity).
+ * synthetic book at once. Resting LIMIT orders are not part of the synthetic book; they wait in a
+ * PassiveBook with a queue-position estimate (option `queueModel`) and fill as maker at their own price
+ * as the market's events reach them (`matchResting`): trades at their price once the queue in front is
+ * used up, a trade through the price or the opposite best crossing it (all of it).
  *
  * Money (balances, fees, PnL, margins) is kept as bigint units of 10^-8 of the margin asset.
  */
@@ -318,12 +321,22 @@ export interface VenueCoreOptions {
   /** Reject orders whose initial margin exceeds the available balance (-2019). Default true. */
   marginCheck?: boolean;
   marks?: MarkSource;
+  /** Queue-position model of resting orders (src/sim/matching/QueueModel.ts). Default 'risk-averse'. */
+  queueModel?: QueueModelSpec;
+}
+
+/** What the passive book holds per resting order. */
+interface RestingRef {
+  acc: SimAccount;
+  order: SimOrder;
 }
 
 export class VenueCore {
   private readonly accounts = new Map<string, SimAccount>();
   private readonly byApiKey = new Map<string, SimAccount>();
   private readonly fillLog: SimFill[] = [];
+  /** Index of the oldest kept fill: entries before it are dropped, and cut off in batches (no shift per fill). */
+  private fillHead = 0;
   private nextOrderId: number;
   private nextTradeId: number;
   private nextAlgoId: number;
@@ -340,10 +353,9 @@ export class VenueCore {
   private readonly rng: Rng;
   /** Open orders per symbol over all accounts: resting-match work only where there are some. */
   private readonly restingCount: Int32Array;
-  /** Highest resting buy / lowest resting sell per symbol (ticks), recomputed when the open set changed. */
-  private readonly maxBuy: Float64Array;
-  private readonly minSell: Float64Array;
-  private readonly boundsDirty: Uint8Array;
+  /** Resting orders with their queue estimates, and each one's entry by order id. */
+  private readonly passive: PassiveBook<RestingRef>;
+  private readonly passiveByOrder = new Map<number, RestingEntry<RestingRef>>();
   private readonly algoCount: Int32Array;
   /** Last trade price per symbol (ticks, -1 = none yet). */
   private readonly lastPrice: Float64Array;
@@ -379,9 +391,9 @@ export class VenueCore {
     this.marks = opts.marks ?? null;
     const n = market.instruments.length;
     this.restingCount = new Int32Array(n);
-    this.maxBuy = new Float64Array(n);
-    this.minSell = new Float64Array(n);
-    this.boundsDirty = new Uint8Array(n).fill(1);
+    const model = createQueueModel(opts.queueModel);
+    // Its own stream (forked only when used), so other draws of the venue stay what they were.
+    this.passive = new PassiveBook<RestingRef>(model, model.random ? this.rng.fork() : null);
     this.algoCount = new Int32Array(n);
     this.lastPrice = new Float64Array(n).fill(-1);
   }
@@ -550,7 +562,6 @@ export class VenueCore {
       acc.open.set(order.orderId, order);
       acc.openByClientId.set(order.clientOrderId, order);
       this.restingCount[sym]!++;
-      this.boundsDirty[sym] = 1;
     }
     beforeNew?.(order);
     const listen = this.listener !== null && this.listener.wants(acc);
@@ -576,8 +587,26 @@ export class VenueCore {
       order.expireReason = req.type === 'MARKET' ? EXPIRE_MARKET : EXPIRE_IOC;
       if (listen) this.listener!.order(acc, order, 'EXPIRED', null, now);
       this.finishAlgo(order, now);
+    } else {
+      // The remainder joins the queue behind what the market holds at its price now (after its own take).
+      const entry = this.passive.add(sym, order.side, order.price, order.qty - order.executedQty, this.levelQty(sym, order.side, order.price), { acc, order });
+      this.passiveByOrder.set(order.orderId, entry);
     }
     return { ok: true, order, fills, events };
+  }
+
+  /** Market quantity (steps) at a price on one side of the book now (0 when no level there). */
+  private levelQty(sym: number, side: Side, price: number): number {
+    const t = this.market.top(sym);
+    const best = side === 'BUY' ? t.bid : t.ask;
+    if (best < 0 || (side === 'BUY' ? price > best : price < best)) return 0;
+    if (price === best) return side === 'BUY' ? t.bidQty : t.askQty;
+    const lv = this.market.levels(sym, 1000);
+    for (const [tick, q] of side === 'BUY' ? lv.bids : lv.asks) {
+      if (tick === price) return q;
+      if (side === 'BUY' ? tick < price : tick > price) break;
+    }
+    return 0;
   }
 
   /** One fill of `order`: order state, position, wallet, fill log, then TRADE + account events. */
@@ -619,70 +648,35 @@ export class VenueCore {
   }
 
   /**
-   * Fills resting orders the market crossed: the opposite best at or through the order's price (all of
-   * it), or a market trade strictly through it (up to the trade's quantity). Maker fills at the order's
-   * own price; the synthetic book is left as it is. Called for every market event of a symbol with
-   * resting orders, so the common case (nothing crossed) is decided from cached price bounds.
+   * Applies one market event to the resting orders of its symbol (PassiveBook + queue model): maker fills
+   * at the orders' own prices, partial or complete; the synthetic book is left as it is. Called for
+   * every market event of a symbol with resting orders.
    */
   matchResting(ev: MarketEvent): void {
     const sym = ev.sym;
     if (this.restingCount[sym]! <= 0) return;
-    if (this.boundsDirty[sym] === 1) this.recomputeBounds(sym);
-    const maxBuy = this.maxBuy[sym]!;
-    const minSell = this.minSell[sym]!;
-    let bid: number;
-    let ask: number;
-    let trade: TradeEvent | null = null;
-    if (ev.kind === 'bookTicker') {
-      bid = ev.bid;
-      ask = ev.ask;
-    } else {
+    let n: number;
+    if (ev.kind === 'bookTicker') n = this.passive.apply(ev, ev.bid, ev.ask);
+    else {
       const t = this.market.top(sym);
-      bid = t.bid;
-      ask = t.ask;
-      if (ev.kind === 'trade') trade = ev;
+      n = this.passive.apply(ev, t.bid, t.ask);
     }
-    const buyHit = (ask >= 0 && ask <= maxBuy) || (trade !== null && trade.buyerMaker && trade.price < maxBuy);
-    const sellHit = (bid >= 0 && bid >= minSell) || (trade !== null && !trade.buyerMaker && trade.price > minSell);
-    if (!buyHit && !sellHit) return;
+    if (n === 0) return;
     const now = ev.time;
-    for (const acc of this.accounts.values()) {
-      if (acc.open.size === 0) continue;
-      for (const o of [...acc.open.values()]) {
-        if (o.inst.idx !== sym) continue;
-        let fillQty = 0;
-        const left = o.qty - o.executedQty;
-        if (o.side === 'BUY') {
-          if (ask >= 0 && ask <= o.price) fillQty = left;
-          else if (trade !== null && trade.buyerMaker && trade.price < o.price) fillQty = Math.min(left, trade.qty);
-        } else {
-          if (bid >= 0 && bid >= o.price) fillQty = left;
-          else if (trade !== null && !trade.buyerMaker && trade.price > o.price) fillQty = Math.min(left, trade.qty);
-        }
-        if (fillQty <= 0) continue;
-        this.execute(acc, o, o.price, fillQty, true, now);
-        if (o.executedQty >= o.qty) {
-          this.unrest(acc, o);
-          this.finishAlgo(o, now);
-        }
+    for (let i = 0; i < n; i++) {
+      const f = this.passive.fill(i);
+      const { acc, order } = f.entry.ref;
+      this.execute(acc, order, order.price, f.qty, true, now);
+      if (order.executedQty >= order.qty) {
+        this.unrest(acc, order);
+        this.finishAlgo(order, now);
       }
     }
   }
 
-  private recomputeBounds(sym: number): void {
-    let maxBuy = Number.NEGATIVE_INFINITY;
-    let minSell = Number.POSITIVE_INFINITY;
-    for (const acc of this.accounts.values()) {
-      for (const o of acc.open.values()) {
-        if (o.inst.idx !== sym) continue;
-        if (o.side === 'BUY') {
-          if (o.price > maxBuy) maxBuy = o.price;
-        } else if (o.price < minSell) minSell = o.price;
-      }
-    }
-    this.maxBuy[sym] = maxBuy;
-    this.minSell[sym] = minSell;
-    this.boundsDirty[sym] = 0;
+  /** Queue estimate of a resting order (market steps in front of it), or undefined when it is not resting. */
+  queueAhead(orderId: number): number | undefined {
+    return this.passiveByOrder.get(orderId)?.ahead;
   }
 
   /** Cancels an open order by order id or client order id. */
@@ -724,7 +718,11 @@ export class VenueCore {
     if (!acc.open.delete(o.orderId)) return;
     acc.openByClientId.delete(o.clientOrderId);
     this.restingCount[o.inst.idx]!--;
-    this.boundsDirty[o.inst.idx] = 1;
+    const e = this.passiveByOrder.get(o.orderId);
+    if (e !== undefined) {
+      this.passive.remove(e);
+      this.passiveByOrder.delete(o.orderId);
+    }
   }
 
   private remember(acc: SimAccount, o: SimOrder): void {
@@ -1053,12 +1051,17 @@ export class VenueCore {
 
   /** The venue's record of fills (copies), oldest first. */
   fills(): SimFill[] {
-    return this.fillLog.map((f) => ({ ...f }));
+    return this.fillLog.slice(this.fillHead).map((f) => ({ ...f }));
   }
 
   /** Fills of one account and symbol (for trade queries), oldest first. */
   accountFills(acc: SimAccount, symbol: string): SimFill[] {
-    return this.fillLog.filter((f) => f.accountId === acc.id && f.symbol === symbol);
+    const out: SimFill[] = [];
+    for (let i = this.fillHead; i < this.fillLog.length; i++) {
+      const f = this.fillLog[i]!;
+      if (f.accountId === acc.id && f.symbol === symbol) out.push(f);
+    }
+    return out;
   }
 
   positions(): SimPosition[] {
@@ -1084,7 +1087,13 @@ export class VenueCore {
   private recordFill(f: SimFill): void {
     this.fillCount++;
     this.fillLog.push(f);
-    if (this.fillLog.length > this.maxFillLog) this.fillLog.splice(0, this.fillLog.length - this.maxFillLog);
+    if (this.fillLog.length - this.fillHead > this.maxFillLog) {
+      this.fillHead++;
+      if (this.fillHead >= 4096 && this.fillHead * 8 >= this.fillLog.length) {
+        this.fillLog.splice(0, this.fillHead);
+        this.fillHead = 0;
+      }
+    }
   }
 
   /** Average-cost position keeping (one-way mode). Returns the realized PnL of the fill (price x qty units). */

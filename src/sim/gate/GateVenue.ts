@@ -62,6 +62,11 @@ export interface GateVenueOptions {
   marginCheck?: boolean;
   /** Resting orders fill as maker when the market crosses them. Default true. */
   restingFills?: boolean;
+  /**
+   * Queue-position model of resting orders: 'risk-averse' (default; only trades move them forward),
+   * 'probabilistic' (cancels ahead with a probability; seeded by `seed`) or 'none' (always first in line).
+   */
+  queueModel?: import('../matching/QueueModel.js').QueueModelSpec;
   /** Refuse orders past 100/s and cancels past 200/s per account (TOO_MANY_REQUESTS). Default false. */
   enforceRateLimits?: boolean;
   /** Max open orders per contract and account (`orders_limit`). Default 100. */
@@ -241,6 +246,7 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
     maintMarginPpm: 5000,
     maxOpenOrders,
     marginCheck: opts.marginCheck,
+    queueModel: opts.queueModel,
   });
   const initialBalance = parseScaled(opts.initialBalance ?? '100000', MONEY_DECIMALS);
   const ledger = new GateLedger(core, contracts, defaultLeverage, BigInt(typeof initialBalance === 'number' ? initialBalance : 0));
