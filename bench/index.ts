@@ -16,6 +16,7 @@ import { runE2e } from './e2e.js';
 import { runHttpTransportBench } from './httpTransport.js';
 import { runBookBench, type BookBenchRow } from './micro/book.js';
 import { runReplayBench } from './replay.js';
+import { formatMatchingBench, runMatchingBench } from './matching.js';
 
 interface MicroResult {
   opsPerSec: number;
@@ -45,6 +46,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     transport?: Awaited<ReturnType<typeof runHttpTransportBench>>;
     /** depth events applied per second on one thread: BookSync + L2Book next to simpler books */
     book?: BookBenchRow[];
+    /** simulator matching core in-process: market events per second with resting participant orders */
+    matching?: Awaited<ReturnType<typeof runMatchingBench>>;
     /** simulator replay to a connected client on loopback, messages/s */
     replay?: Awaited<ReturnType<typeof runReplayBench>>;
     e2e?: Awaited<ReturnType<typeof runE2e>>;
@@ -74,6 +77,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     log('order book: depth events applied per second (BookSync + L2Book vs sorted array vs Map)');
     result.book = await runBookBench({ quick });
     printBook(result.book);
+    log('simulator matching core (in-process): market events/s per queue model and resting-order count');
+    result.matching = await runMatchingBench({ quick });
+    process.stdout.write('\n' + formatMatchingBench(result.matching) + '\n');
     log('simulator replay of a recording to a connected client (loopback)');
     result.replay = await runReplayBench({ messages: quick ? 300_000 : 1_000_000, log });
     process.stdout.write(
