@@ -1,4 +1,4 @@
-import { ByteScanner, Ch, POW10, ascii, bytesEqual, indexOfBytes } from '../../core/ByteScanner.js';
+import { ByteScanner, Ch, POW10, ascii, bytesEqual } from '../../core/ByteScanner.js';
 import type { SymbolRegistry } from '../../core/SymbolRegistry.js';
 import type { SlotWriter } from '../../ring/SlotWriter.js';
 import {
@@ -229,7 +229,6 @@ const LIT_FORCE_ORDER = ascii('forceOrder');
 const LIT_KLINE = ascii('kline');
 const LIT_STREAM = ascii('stream');
 const LIT_DATA = ascii('data');
-const LIT_AT_DEPTH = ascii('@depth');
 
 /** What each key of an event object holds (by key code): kind | slot; 0 = a key we skip. */
 const KEY_INFO = new Uint16Array(C.KEY_TABLE_SIZE);
@@ -284,6 +283,94 @@ KEY_INFO_K[81] = C.KIND_DEC | C.I_K_TBQVOL; // Q
 
 const SYM_CACHE_MASK = 1023;
 
+/**
+ * The fast paths' decimal: the digits at `v` (after the opening quote) up to the closing quote, `digits`,
+ * `digits.digits`, `.digits` or `digits.` (as Number reads them), into dst[slot]; the index of the closing
+ * quote, or -1. The same double as Number(text): the digits as one integer m < 2^53 and k <= 22 decimals
+ * make m / 10^k one correctly rounded division of two exact doubles. Up to 9 digits m is summed in int32
+ * (no overflow checks: the common prices and sizes); a longer run is summed again in doubles. No end checks:
+ * the fast paths only run on a frame whose last byte is '}', which stops every digit run.
+ */
+function decimalAt(buf: Uint8Array, v: number, dst: Float64Array, slot: number): number {
+  const d0 = v;
+  let m = 0;
+  let d = 0;
+  // two digits per step: half the loop's branches
+  while ((d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+    const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
+    if (d2 > 9) {
+      m = (m * 10 + d) | 0;
+      v++;
+      break;
+    }
+    m = (m * 100 + (d * 10 + d2)) | 0;
+    v += 2;
+  }
+  let k = 0;
+  let dot = 0;
+  if (buf[v] === Ch.Dot) {
+    dot = 1;
+    const f0 = ++v;
+    while ((d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
+      const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
+      if (d2 > 9) {
+        m = (m * 10 + d) | 0;
+        v++;
+        break;
+      }
+      m = (m * 100 + (d * 10 + d2)) | 0;
+      v += 2;
+    }
+    k = v - f0;
+  }
+  const nd = v - d0 - dot;
+  if (buf[v] !== Ch.Quote || nd === 0 || k > 22) return -1;
+  if (nd <= 9) {
+    dst[slot] = m / POW10[k]!;
+    return v;
+  }
+  return longDecimal(buf, d0, v, k, dst, slot);
+}
+
+/**
+ * decimalAt's rare long decimal: the digits of buf[s..e) (its '.' skipped) summed again in doubles, into
+ * dst[slot] as m / 10^k; e, or -1 if m >= 2^53. (Writes the value rather than returning it: a double
+ * returned from a call that is not inlined would be boxed on the heap.)
+ */
+function longDecimal(buf: Uint8Array, s: number, e: number, k: number, dst: Float64Array, slot: number): number {
+  let m = 0;
+  for (let p = s; p < e; p++) {
+    const c = buf[p]!;
+    if (c !== Ch.Dot) m = m * 10 + (c - Ch.Zero);
+  }
+  if (m >= C.TWO_53) return -1;
+  dst[slot] = m / POW10[k]!;
+  return e;
+}
+
+/**
+ * The closing quote of a plain string whose bytes start at `i` (after its opening quote): every byte above
+ * '"' and not a backslash (no escapes, controls, space or '!'), else -1. Four bytes per step (stream names
+ * and symbols are 7 to 30 bytes); the end is checked, '}' being a plain byte.
+ */
+function plainEnd(buf: Uint8Array, i: number, end: number): number {
+  for (; i + 3 < end; i += 4) {
+    const a = buf[i]!;
+    if (a <= Ch.Quote || a === Ch.Backslash) return a === Ch.Quote ? i : -1;
+    const b = buf[i + 1]!;
+    if (b <= Ch.Quote || b === Ch.Backslash) return b === Ch.Quote ? i + 1 : -1;
+    const c = buf[i + 2]!;
+    if (c <= Ch.Quote || c === Ch.Backslash) return c === Ch.Quote ? i + 2 : -1;
+    const d = buf[i + 3]!;
+    if (d <= Ch.Quote || d === Ch.Backslash) return d === Ch.Quote ? i + 3 : -1;
+  }
+  for (; i < end; i++) {
+    const a = buf[i]!;
+    if (a <= Ch.Quote || a === Ch.Backslash) return a === Ch.Quote ? i : -1;
+  }
+  return -1;
+}
+
 /** Kinds of template steps. */
 const enum T {
   Int = 1,
@@ -293,6 +380,10 @@ const enum T {
   Levels = 5,
   /** an optional key (skipped if present) */
   Opt = 6,
+  /** an object whose keys follow (to ivals, the kline's `k`) */
+  Obj = 7,
+  /** (no key) the object's closing brace */
+  End = 8,
 }
 
 /**
@@ -336,6 +427,29 @@ const TPL_TRADE = makeTemplate([
   ['q', T.Dec, C.S_Q],
   ['X', T.Opt, 0],
   ['m', T.Bool, C.S_M],
+]);
+const TPL_KLINE = makeTemplate([
+  ['E', T.Int, C.S_E],
+  ['s', T.Sym, 0],
+  ['k', T.Obj, 0],
+  ['t', T.Int, C.I_K_OPEN_TIME],
+  ['T', T.Int, C.I_K_CLOSE_TIME],
+  ['s', T.Opt, 0],
+  ['i', T.Opt, 0],
+  ['f', T.Opt, 0],
+  ['L', T.Opt, 0],
+  ['o', T.Dec, C.I_K_OPEN],
+  ['c', T.Dec, C.I_K_CLOSE],
+  ['h', T.Dec, C.I_K_HIGH],
+  ['l', T.Dec, C.I_K_LOW],
+  ['v', T.Dec, C.I_K_VOL],
+  ['n', T.Int, C.I_K_TRADES],
+  ['x', T.Bool, C.I_K_CLOSED],
+  ['q', T.Dec, C.I_K_QVOL],
+  ['V', T.Dec, C.I_K_TBVOL],
+  ['Q', T.Dec, C.I_K_TBQVOL],
+  ['B', T.Opt, 0],
+  ['}', T.End, 0],
 ]);
 const TPL_DEPTH = makeTemplate([
   ['E', T.Int, C.S_E],
@@ -451,6 +565,14 @@ export class BinanceMarketDecoder {
   private asks = new Float64Array(256);
   private nBids = 0;
   private nAsks = 0;
+  /**
+   * The template's levels, joined in record order: bids from 0, asks after them (`joined` true when this
+   * event's levels are there rather than in bids / asks, which the general scan fills in any key order).
+   */
+  private levels = new Float64Array(512);
+  private joined = false;
+  /** Levels read by the last templateLevels. */
+  private nRead = 0;
   /** Word bases and symbols of the slots claimed for the current frame (published together). */
   private bases = new Int32Array(256);
   private recSym = new Int32Array(256);
@@ -639,6 +761,7 @@ export class BinanceMarketDecoder {
     this.inData = false;
     this.nBids = 0;
     this.nAsks = 0;
+    this.joined = false;
   }
 
   private ignore(): number {
@@ -806,7 +929,7 @@ export class BinanceMarketDecoder {
       return -2;
     }
     const s = i + 11;
-    let j = sc.plainStringEnd(s);
+    let j = plainEnd(buf, s, end);
     if (j < 0) return -2;
     const len = j - s;
     j++;
@@ -884,6 +1007,11 @@ export class BinanceMarketDecoder {
       tpl = TPL_TRADE;
       ev = C.EV_TRADE;
       has = C.USED_TRADE;
+    } else if (c1 === 107) {
+      lit = LIT_KLINE;
+      tpl = TPL_KLINE;
+      ev = C.EV_KLINE;
+      has = C.USED_KLINE;
     } else {
       return -2;
     }
@@ -891,12 +1019,21 @@ export class BinanceMarketDecoder {
     if (j >= end || buf[j] !== Ch.Quote || !bytesEqual(buf, i + 6, j, lit)) return -2;
     j++;
     const n = tpl.length;
+    // where values go (ivals inside the kline's `k`), and the byte before the next key (`{` for its first)
+    let dst = vals;
+    let sep: number = Ch.Comma;
     for (let t = 0; t < n; t++) {
       const step = tpl[t]!;
       const kind = (step >>> 16) & 0xff;
+      if (kind === T.End) {
+        if (buf[j] !== Ch.RBrace) return -2;
+        j++;
+        dst = vals;
+        continue;
+      }
       // ,"k": or ,"kk":
       let v = j + 3;
-      if (v + 3 >= end || buf[j] !== Ch.Comma || buf[j + 1] !== Ch.Quote || buf[j + 2] !== (step & 0xff)) {
+      if (v + 3 >= end || buf[j] !== sep || buf[j + 1] !== Ch.Quote || buf[j + 2] !== (step & 0xff)) {
         if (kind === T.Opt) continue;
         return -2;
       }
@@ -913,6 +1050,7 @@ export class BinanceMarketDecoder {
         return -2;
       }
       v += 2;
+      sep = Ch.Comma;
       const slot = step >>> 24;
       let m = 0;
       let d = 0;
@@ -932,49 +1070,21 @@ export class BinanceMarketDecoder {
             v += 2;
           }
           if (v === d0 || m >= C.TWO_53) return -2;
-          vals[slot] = m;
+          dst[slot] = m;
           j = v; // a following '.' or 'e' fails the next key check
           break;
         }
         case T.Dec: {
-          if (v >= end || buf[v] !== Ch.Quote) return -2;
-          const d0 = ++v;
-          while ((d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-            const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
-            if (d2 > 9) {
-              m = m * 10 + d;
-              v++;
-              break;
-            }
-            m = m * 100 + (d * 10 + d2);
-            v += 2;
-          }
-          let k = 0;
-          let dot = 0;
-          if (v < end && buf[v] === Ch.Dot) {
-            dot = 1;
-            const f0 = ++v;
-            while ((d = (buf[v]! - Ch.Zero) >>> 0) <= 9) {
-              const d2 = (buf[v + 1]! - Ch.Zero) >>> 0;
-              if (d2 > 9) {
-                m = m * 10 + d;
-                v++;
-                break;
-              }
-              m = m * 100 + (d * 10 + d2);
-              v += 2;
-            }
-            k = v - f0;
-          }
-          if (v >= end || buf[v] !== Ch.Quote || v - d0 <= dot || m >= C.TWO_53 || k > 22) return -2;
-          vals[slot] = m / POW10[k]!;
+          if (buf[v] !== Ch.Quote) return -2;
+          v = decimalAt(buf, v + 1, dst, slot);
+          if (v < 0) return -2;
           j = v + 1;
           break;
         }
         case T.Sym: {
           if (v >= end || buf[v] !== Ch.Quote) return -2;
           const s0 = v + 1;
-          v = sc.plainStringEnd(s0);
+          v = plainEnd(buf, s0, end);
           if (v < 0) return -2;
           this.symBuf = buf;
           this.symStart = s0;
@@ -984,7 +1094,7 @@ export class BinanceMarketDecoder {
         }
         case T.Bool:
           if (v + 4 < end && buf[v] === 116 && buf[v + 1] === 114 && buf[v + 2] === 117 && buf[v + 3] === 101) {
-            vals[slot] = 1;
+            dst[slot] = 1;
             j = v + 4;
           } else if (
             v + 5 < end &&
@@ -994,29 +1104,45 @@ export class BinanceMarketDecoder {
             buf[v + 3] === 115 &&
             buf[v + 4] === 101
           ) {
-            vals[slot] = 0;
+            dst[slot] = 0;
             j = v + 5;
           } else {
             return -2;
           }
           break;
         case T.Levels:
-          if (v >= end || buf[v] !== Ch.LBracket) return -2;
-          j = this.templateLevels(v, slot === C.S_B);
+          // b then a (TPL_DEPTH): the asks go after the bids in the joined scratch
+          if (buf[v] !== Ch.LBracket) return -2;
+          if (slot === C.S_B) {
+            j = this.templateLevels(v, 0);
+            this.nBids = this.nRead;
+          } else {
+            j = this.templateLevels(v, this.nBids);
+            this.nAsks = this.nRead;
+          }
           if (j < 0) return -2;
+          break;
+        case T.Obj:
+          if (buf[v] !== Ch.LBrace) return -2;
+          j = v;
+          sep = Ch.LBrace;
+          dst = this.ivals;
           break;
         default: {
           // T.Opt: a known extra key, skipped (a plain string or int inline, anything else in general)
           const v0 = v;
           let c = v < end ? buf[v]! : 0;
           if (c === Ch.Quote) {
-            v = sc.plainStringEnd(v + 1);
+            v = plainEnd(buf, v + 1, end);
             j = v >= 0 ? v + 1 : sc.skipValue(v0, 1);
-          } else if (c >= Ch.Zero && c <= Ch.Nine) {
-            while ((c = buf[v]!) >= Ch.Zero && c <= Ch.Nine) v++;
-            j = v;
           } else {
-            j = sc.skipValue(v, 1);
+            if (c === Ch.Minus) c = buf[++v]!; // a negative int (the kline `f` / `L` of an empty candle)
+            if (c >= Ch.Zero && c <= Ch.Nine) {
+              while ((c = buf[v]!) >= Ch.Zero && c <= Ch.Nine) v++;
+              j = v;
+            } else {
+              j = sc.skipValue(v0, 1);
+            }
           }
           if (j < 0) return -2;
         }
@@ -1026,6 +1152,13 @@ export class BinanceMarketDecoder {
     this.ev = ev;
     this.has = has;
     this.bad = 0;
+    this.joined = ev === C.EV_DEPTH;
+    if (ev === C.EV_KLINE) {
+      this.ihas = C.IUSED_KLINE;
+      this.ibad = 0;
+      this.ibadNum = 0;
+      this.ibadVal = 0;
+    }
     return j + 1;
   }
 
@@ -1563,83 +1696,45 @@ export class BinanceMarketDecoder {
   }
 
   /**
-   * Levels as Binance writes them, `[["7.5040","813"],...]` with no whitespace, for the template: each
-   * number read two digits per step with no end checks (the frame ends with '}', see decode). Returns the
-   * index after the closing `]`, or -2 at the first other byte (the template then gives up on the frame).
+   * Levels as Binance writes them, `[["7.5040","813"],...]` with no whitespace, for the template: into the
+   * joined level scratch from level `first` on (the bids from 0, the asks after them, the order of the
+   * records). Returns the index after the closing `]` with the number of levels read in `nRead`, or -2 at
+   * the first other byte (the template then gives up on the frame).
    */
-  private templateLevels(i: number, isBid: boolean): number {
+  private templateLevels(i: number, first: number): number {
     const buf = this.sc.buf;
-    const end = this.sc.end;
-    let arr = isBid ? this.bids : this.asks;
-    let n = 0;
+    let arr = this.levels;
+    let w = 2 * first;
     i++;
     if (buf[i] === Ch.RBracket) {
       i++;
     } else {
       for (;;) {
-        if (2 * n + 2 > arr.length) {
-          const grown = new Float64Array(arr.length * 2);
-          grown.set(arr);
-          arr = grown;
-          if (isBid) this.bids = grown;
-          else this.asks = grown;
-        }
-        // ["
+        if (w + 2 > arr.length) arr = this.growLevels();
+        // ["price","qty"]
         if (buf[i] !== Ch.LBracket || buf[i + 1] !== Ch.Quote) return -2;
-        i += 2;
-        for (let x = 0; x < 2; x++) {
-          const d0 = i;
-          let m = 0;
-          let d = 0;
-          while ((d = (buf[i]! - Ch.Zero) >>> 0) <= 9) {
-            const d2 = (buf[i + 1]! - Ch.Zero) >>> 0;
-            if (d2 > 9) {
-              m = m * 10 + d;
-              i++;
-              break;
-            }
-            m = m * 100 + (d * 10 + d2);
-            i += 2;
-          }
-          let k = 0;
-          let dot = 0;
-          if (buf[i] === Ch.Dot) {
-            dot = 1;
-            const f0 = ++i;
-            while ((d = (buf[i]! - Ch.Zero) >>> 0) <= 9) {
-              const d2 = (buf[i + 1]! - Ch.Zero) >>> 0;
-              if (d2 > 9) {
-                m = m * 10 + d;
-                i++;
-                break;
-              }
-              m = m * 100 + (d * 10 + d2);
-              i += 2;
-            }
-            k = i - f0;
-          }
-          if (i >= end || buf[i] !== Ch.Quote || i - d0 <= dot || m >= C.TWO_53 || k > 22) return -2;
-          arr[2 * n + x] = m / POW10[k]!;
-          // after the price `","`, after the qty `"]`
-          if (x === 0) {
-            if (buf[i + 1] !== Ch.Comma || buf[i + 2] !== Ch.Quote) return -2;
-            i += 3;
-          } else {
-            if (buf[i + 1] !== Ch.RBracket) return -2;
-            i += 2;
-          }
-        }
-        n++;
-        const c = buf[i];
-        i++;
+        i = decimalAt(buf, i + 2, arr, w);
+        if (i < 0 || buf[i + 1] !== Ch.Comma || buf[i + 2] !== Ch.Quote) return -2;
+        i = decimalAt(buf, i + 3, arr, w + 1);
+        if (i < 0 || buf[i + 1] !== Ch.RBracket) return -2;
+        w += 2;
+        const c = buf[i + 2];
+        i += 3;
         if (c === Ch.Comma) continue;
         if (c !== Ch.RBracket) return -2;
         break;
       }
     }
-    if (isBid) this.nBids = n;
-    else this.nAsks = n;
+    this.nRead = (w >> 1) - first;
     return i;
+  }
+
+  /** Doubles the joined level scratch (an event with more levels than any before). */
+  private growLevels(): Float64Array<ArrayBuffer> {
+    const grown = new Float64Array(this.levels.length * 2);
+    grown.set(this.levels);
+    this.levels = grown;
+    return grown;
   }
 
   /** `[[p,q],...]` at `i` into the bid or ask scratch (count in nBids / nAsks); index after it, or -1. */
@@ -1737,13 +1832,18 @@ export class BinanceMarketDecoder {
 
   // ------------------------------------------------------------------ records
 
-  /** A missing optional field reads as NaN (see the class comment). */
-  private opt(bit: number, v: number): number {
-    return (this.has & bit) !== 0 ? v : NaN;
+  /**
+   * f64[w] = the value of slot `slot`, or NaN if the field is missing (see the class comment). Takes slot
+   * numbers, not values, and returns nothing: doubles passed to or returned from a call that is not inlined
+   * are boxed on the heap, and the decoder must not allocate per frame.
+   */
+  private opt(f64: Float64Array, w: number, bit: number, slot: number): void {
+    f64[w] = (this.has & bit) !== 0 ? this.vals[slot]! : NaN;
   }
 
-  private iopt(bit: number, v: number): number {
-    return (this.ihas & bit) !== 0 ? v : NaN;
+  /** opt for the keys of the nested `o` / `k` object. */
+  private iopt(f64: Float64Array, w: number, bit: number, slot: number): void {
+    f64[w] = (this.ihas & bit) !== 0 ? this.ivals[slot]! : NaN;
   }
 
   /** Claims and fills the records of the checked event of `sym`: their number, or -1 if the ring is full. */
@@ -1780,9 +1880,9 @@ export class BinanceMarketDecoder {
     const f64 = out.f64;
     const vals = this.vals;
     this.head(out, base, RecordType.BookTicker, 0, 0, sym, recvTs);
-    f64[base + BT.UPDATE_ID] = this.opt(C.K_LU, vals[C.S_LU]!);
-    f64[base + BT.EVENT_TIME] = this.opt(C.K_E, vals[C.S_E]!);
-    f64[base + BT.TX_TIME] = this.opt(C.K_T, vals[C.S_T]!);
+    this.opt(f64, base + BT.UPDATE_ID, C.K_LU, C.S_LU);
+    this.opt(f64, base + BT.EVENT_TIME, C.K_E, C.S_E);
+    this.opt(f64, base + BT.TX_TIME, C.K_T, C.S_T);
     f64[base + BT.BID] = vals[C.S_B]!;
     f64[base + BT.BID_QTY] = vals[C.S_BQ]!;
     f64[base + BT.ASK] = vals[C.S_A]!;
@@ -1796,17 +1896,17 @@ export class BinanceMarketDecoder {
     const f64 = out.f64;
     const vals = this.vals;
     this.head(out, base, type, 0, 0, sym, recvTs);
-    f64[base + AT.EVENT_TIME] = this.opt(C.K_E, vals[C.S_E]!);
-    f64[base + AT.TRADE_TIME] = this.opt(C.K_T, vals[C.S_T]!);
+    this.opt(f64, base + AT.EVENT_TIME, C.K_E, C.S_E);
+    this.opt(f64, base + AT.TRADE_TIME, C.K_T, C.S_T);
     f64[base + AT.PRICE] = vals[C.S_P]!;
     f64[base + AT.QTY] = vals[C.S_Q]!;
     f64[base + AT.BUYER_MAKER] = vals[C.S_M]!;
     if (type === RecordType.AggTrade) {
-      f64[base + AT.TRADE_ID] = this.opt(C.K_A, vals[C.S_A]!);
-      f64[base + AT.FIRST_ID] = this.opt(C.K_F, vals[C.S_F]!);
-      f64[base + AT.LAST_ID] = this.opt(C.K_L, vals[C.S_L]!);
+      this.opt(f64, base + AT.TRADE_ID, C.K_A, C.S_A);
+      this.opt(f64, base + AT.FIRST_ID, C.K_F, C.S_F);
+      this.opt(f64, base + AT.LAST_ID, C.K_L, C.S_L);
     } else {
-      const id = this.opt(C.K_TID, vals[C.S_TID]!);
+      const id = (this.has & C.K_TID) !== 0 ? vals[C.S_TID]! : NaN;
       f64[base + AT.TRADE_ID] = id;
       f64[base + AT.FIRST_ID] = id;
       f64[base + AT.LAST_ID] = id;
@@ -1820,12 +1920,12 @@ export class BinanceMarketDecoder {
     const f64 = out.f64;
     const vals = this.vals;
     this.head(out, base, RecordType.MarkPrice, 0, 0, sym, recvTs);
-    f64[base + MP.EVENT_TIME] = this.opt(C.K_E, vals[C.S_E]!);
+    this.opt(f64, base + MP.EVENT_TIME, C.K_E, C.S_E);
     f64[base + MP.MARK] = vals[C.S_P]!;
-    f64[base + MP.INDEX] = this.opt(C.K_I, vals[C.S_I]!);
-    f64[base + MP.SETTLE] = this.opt(C.K_PP, vals[C.S_PP]!);
-    f64[base + MP.FUNDING_RATE] = this.opt(C.K_R, vals[C.S_R]!);
-    f64[base + MP.NEXT_FUNDING_TIME] = this.opt(C.K_T, vals[C.S_T]!);
+    this.opt(f64, base + MP.INDEX, C.K_I, C.S_I);
+    this.opt(f64, base + MP.SETTLE, C.K_PP, C.S_PP);
+    this.opt(f64, base + MP.FUNDING_RATE, C.K_R, C.S_R);
+    this.opt(f64, base + MP.NEXT_FUNDING_TIME, C.K_T, C.S_T);
     return 1;
   }
 
@@ -1835,14 +1935,14 @@ export class BinanceMarketDecoder {
     const f64 = out.f64;
     const iv = this.ivals;
     this.head(out, base, RecordType.ForceOrder, 0, 0, sym, recvTs);
-    f64[base + FO.EVENT_TIME] = this.opt(C.K_E, this.vals[C.S_E]!);
-    f64[base + FO.TRADE_TIME] = this.iopt(C.IK_O_TIME, iv[C.I_O_TIME]!);
+    this.opt(f64, base + FO.EVENT_TIME, C.K_E, C.S_E);
+    this.iopt(f64, base + FO.TRADE_TIME, C.IK_O_TIME, C.I_O_TIME);
     f64[base + FO.SIDE] = iv[C.I_O_SIDE]!;
     f64[base + FO.PRICE] = iv[C.I_O_PRICE]!;
     f64[base + FO.QTY] = iv[C.I_O_QTY]!;
-    f64[base + FO.AVG_PRICE] = this.iopt(C.IK_O_AVG, iv[C.I_O_AVG]!);
-    f64[base + FO.LAST_QTY] = this.iopt(C.IK_O_LAST, iv[C.I_O_LAST]!);
-    f64[base + FO.CUM_QTY] = this.iopt(C.IK_O_CUM, iv[C.I_O_CUM]!);
+    this.iopt(f64, base + FO.AVG_PRICE, C.IK_O_AVG, C.I_O_AVG);
+    this.iopt(f64, base + FO.LAST_QTY, C.IK_O_LAST, C.I_O_LAST);
+    this.iopt(f64, base + FO.CUM_QTY, C.IK_O_CUM, C.I_O_CUM);
     return 1;
   }
 
@@ -1852,7 +1952,7 @@ export class BinanceMarketDecoder {
     const f64 = out.f64;
     const iv = this.ivals;
     this.head(out, base, RecordType.Kline, iv[C.I_K_CLOSED] === 1 ? RecordFlag.Closed : 0, 0, sym, recvTs);
-    f64[base + KL.EVENT_TIME] = this.opt(C.K_E, this.vals[C.S_E]!);
+    this.opt(f64, base + KL.EVENT_TIME, C.K_E, C.S_E);
     f64[base + KL.OPEN_TIME] = iv[C.I_K_OPEN_TIME]!;
     f64[base + KL.CLOSE_TIME] = iv[C.I_K_CLOSE_TIME]!;
     f64[base + KL.OPEN] = iv[C.I_K_OPEN]!;
@@ -1860,76 +1960,89 @@ export class BinanceMarketDecoder {
     f64[base + KL.LOW] = iv[C.I_K_LOW]!;
     f64[base + KL.CLOSE] = iv[C.I_K_CLOSE]!;
     f64[base + KL.VOLUME] = iv[C.I_K_VOL]!;
-    f64[base + KL.QUOTE_VOLUME] = this.iopt(C.IK_K_QVOL, iv[C.I_K_QVOL]!);
-    f64[base + KL.TRADES] = this.iopt(C.IK_K_TRADES, iv[C.I_K_TRADES]!);
-    f64[base + KL.TAKER_BUY_VOLUME] = this.iopt(C.IK_K_TBVOL, iv[C.I_K_TBVOL]!);
-    f64[base + KL.TAKER_BUY_QUOTE_VOLUME] = this.iopt(C.IK_K_TBQVOL, iv[C.I_K_TBQVOL]!);
+    this.iopt(f64, base + KL.QUOTE_VOLUME, C.IK_K_QVOL, C.I_K_QVOL);
+    this.iopt(f64, base + KL.TRADES, C.IK_K_TRADES, C.I_K_TRADES);
+    this.iopt(f64, base + KL.TAKER_BUY_VOLUME, C.IK_K_TBVOL, C.I_K_TBVOL);
+    this.iopt(f64, base + KL.TAKER_BUY_QUOTE_VOLUME, C.IK_K_TBQVOL, C.I_K_TBQVOL);
     return 1;
   }
 
-  /** Partial depth (`<sym>@depth5|10|20[@...]`) by the envelope's stream name. */
+  /**
+   * Partial depth (`<sym>@depth5|10|20[@...]`) by the envelope's stream name: any `@depth` followed by 5, 10
+   * or 20 and then `@` or the end. Looks only at the `@`s (one compare per byte; runs for every depth event).
+   */
   private isSnapshotStream(): boolean {
     if (this.streamLen < 0) return this.rawDepthIsSnapshot;
     const buf = this.streamBuf;
     const end = this.streamStart + this.streamLen;
-    let i = indexOfBytes(buf, this.streamStart, end, LIT_AT_DEPTH);
-    while (i >= 0) {
-      const d = i + 6;
-      let n = 0;
-      let j = d;
-      while (j < end && j < d + 3 && buf[j]! >= Ch.Zero && buf[j]! <= Ch.Nine) {
-        n = n * 10 + (buf[j]! - Ch.Zero);
-        j++;
+    for (let i = this.streamStart; i + 6 < end; i++) {
+      if (
+        buf[i] !== Ch.At ||
+        buf[i + 1] !== 100 ||
+        buf[i + 2] !== 101 ||
+        buf[i + 3] !== 112 ||
+        buf[i + 4] !== 116 ||
+        buf[i + 5] !== 104
+      ) {
+        continue;
       }
-      if (j > d && (j === end || buf[j] === 64 /* @ */) && (n === 5 || n === 10 || n === 20)) return true;
-      i = indexOfBytes(buf, d, end, LIT_AT_DEPTH);
+      // @depth<n>: n is 5, 10 or 20, then '@' or the end
+      const d = buf[i + 6]!;
+      let j = i + 7;
+      if (d === 49 || d === 50) {
+        if (j >= end || buf[j] !== Ch.Zero) continue;
+        j++;
+      } else if (d !== 53) {
+        continue;
+      }
+      if (j === end || buf[j] === Ch.At) return true;
     }
     return false;
   }
 
+  /**
+   * A depth event's levels, bids first, DEPTH_LEVELS_PER_RECORD to a record (the ask mask marks the asks),
+   * with First / Last on the event's first / last record and GapBefore on its first only.
+   */
   private writeDepth(sym: number, recvTs: number, out: SlotWriter): number {
     const nb = this.nBids;
     const total = nb + this.nAsks;
-    const nRec = total === 0 ? 1 : Math.ceil(total / DEPTH_LEVELS_PER_RECORD);
-    const bids = this.bids;
-    const asks = this.asks;
+    const L = DEPTH_LEVELS_PER_RECORD;
+    const nRec = total === 0 ? 1 : ((total + L - 1) / L) | 0;
+    if (!this.joined) this.joinLevels();
+    const lv = this.levels;
     const f64 = out.f64;
+    const i32 = out.i32;
     const vals = this.vals;
-    const snap = this.isSnapshotStream() ? RecordFlag.Snapshot : 0;
+    const flags0 = this.isSnapshotStream() ? RecordFlag.Snapshot : 0;
+    const gapFlag = this.gap[sym] !== 0 ? RecordFlag.GapBefore : 0;
     const uU = vals[C.S_UU]!;
     const lu = vals[C.S_LU]!;
-    const pu = this.opt(C.K_PU, vals[C.S_PU]!);
-    const evTime = this.opt(C.K_E, vals[C.S_E]!);
-    const txTime = this.opt(C.K_T, vals[C.S_T]!);
-    let lv = 0;
+    const has = this.has;
+    const pu = (has & C.K_PU) !== 0 ? vals[C.S_PU]! : NaN;
+    const evTime = (has & C.K_E) !== 0 ? vals[C.S_E]! : NaN;
+    const txTime = (has & C.K_T) !== 0 ? vals[C.S_T]! : NaN;
     for (let r = 0; r < nRec; r++) {
       const base = this.claim(sym, out);
       if (base < 0) return -1;
-      let n = total - lv;
-      if (n > DEPTH_LEVELS_PER_RECORD) n = DEPTH_LEVELS_PER_RECORD;
-      let mask = 0;
-      let w = base + DEPTH.LEVELS;
-      for (let j = 0; j < n; j++, lv++, w += 2) {
-        if (lv < nb) {
-          f64[w] = bids[2 * lv]!;
-          f64[w + 1] = bids[2 * lv + 1]!;
-        } else {
-          const x = 2 * (lv - nb);
-          f64[w] = asks[x]!;
-          f64[w + 1] = asks[x + 1]!;
-          mask |= 1 << j;
-        }
-      }
-      for (let j = n; j < DEPTH_LEVELS_PER_RECORD; j++, w += 2) {
-        f64[w] = 0;
-        f64[w + 1] = 0;
-      }
-      // GapBefore goes on the event's First record only (head adds it while the symbol's gap is set)
-      let flags = snap;
-      if (r === 0) flags |= RecordFlag.First;
+      const l0 = r * L; // the record's first level
+      let n = total - l0;
+      if (n > L) n = L;
+      // its levels as they lie in the joined scratch, then zeros
+      const w0 = base + DEPTH.LEVELS;
+      const s0 = 2 * l0;
+      let k = 0;
+      for (; k < 2 * n; k++) f64[w0 + k] = lv[s0 + k]!;
+      for (; k < 2 * L; k++) f64[w0 + k] = 0;
+      // asks: the record's levels from index nb on
+      const a0 = nb - l0;
+      const mask = a0 >= n ? 0 : ((1 << n) - 1) & ~((1 << (a0 > 0 ? a0 : 0)) - 1);
+      let flags = flags0;
+      if (r === 0) flags |= RecordFlag.First | gapFlag;
       if (r === nRec - 1) flags |= RecordFlag.Last;
-      this.head(out, base, RecordType.Depth, flags, depthCount(n, mask), sym, recvTs);
-      if (r !== 0) out.i32[base * 2] &= ~(RecordFlag.GapBefore << 8);
+      i32[base * 2] = packHeader(RecordType.Depth, flags, depthCount(n, mask));
+      i32[base * 2 + 1] = sym;
+      f64[base + W.RECV_TS] = recvTs;
       f64[base + DEPTH.FIRST_UPDATE_ID] = uU;
       f64[base + DEPTH.FINAL_UPDATE_ID] = lu;
       f64[base + DEPTH.PREV_UPDATE_ID] = pu;
@@ -1937,6 +2050,17 @@ export class BinanceMarketDecoder {
       f64[base + DEPTH.TX_TIME] = txTime;
     }
     return nRec;
+  }
+
+  /** The general scan's bids and asks copied into the joined level scratch (in record order). */
+  private joinLevels(): void {
+    const nb = this.nBids;
+    const na = this.nAsks;
+    while (this.levels.length < 2 * (nb + na)) this.growLevels();
+    const lv = this.levels;
+    for (let k = 0; k < 2 * nb; k++) lv[k] = this.bids[k]!;
+    for (let k = 0; k < 2 * na; k++) lv[2 * nb + k] = this.asks[k]!;
+    this.joined = true;
   }
 }
 
