@@ -9,7 +9,7 @@ import { cpus } from 'node:os';
 import { Bench } from 'tinybench';
 import { UsageError, flag, num, only, parseArgs, str } from '../src/cli/args.js';
 import { STAGES, type StageSummary } from '../src/metrics/StageHistograms.js';
-import { registerDecodeBenches } from './micro/decode.js';
+import { prepareDecodeBenches, registerDecodeBenches, runDecodeBench } from './micro/decode.js';
 import { registerCoreBenches } from './micro/core.js';
 import { measureRingThroughput } from './ringThroughput.js';
 import { runE2e } from './e2e.js';
@@ -41,6 +41,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const result: {
     machine: { cpus: number; node: string; cpuModel: string };
     micro: Record<string, MicroResult>;
+    /** decode of the recorded frames: ns per frame and the two target ratios (vs JSON.parse, vs ccxt's full path) */
+    decode?: Record<string, unknown>;
     ring?: { recordsPerSec: number; records: number; errors: number };
     /** order transport: request call -> bytes written (send) and -> response (rtt), µs, same run */
     transport?: Awaited<ReturnType<typeof runHttpTransportBench>>;
@@ -56,6 +58,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (part !== 'e2e') {
     log('micro benches (tinybench)');
     const bench = new Bench({ time: quick ? 300 : 1000, warmupTime: quick ? 100 : 300 });
+    await prepareDecodeBenches(); // loads ccxt (devDependency) for the decode.*.ccxt tasks, if installed
     registerDecodeBenches(bench);
     registerCoreBenches(bench);
     await bench.run();
@@ -68,6 +71,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
       result.micro[t.name] = { opsPerSec: r.throughput.mean, meanNs: r.latency.mean * 1e6 };
     }
     printMicro(result.micro);
+    log('decoder on the recorded frames: ours vs JSON.parse vs ccxt (same run)');
+    const decode = await runDecodeBench({ samples: false, passes: quick ? 7 : 15, failOnMiss: false, log });
+    result.decode = { targets: decode.targets, overall: decode.recorded.overall, kinds: decode.recorded.kinds, ccxt: decode.recorded.ccxt, ccxtCheck: decode.recorded.ccxtCheck };
     log('ring throughput between two workers');
     const rt = await measureRingThroughput(quick ? 10_000_000 : 30_000_000);
     result.ring = { recordsPerSec: rt.recordsPerSec, records: rt.records, errors: rt.errors };
