@@ -116,7 +116,7 @@ describe('against the venue simulator', () => {
     await venue.close();
   });
 
-  async function gatewayRun(secret: string, intents: Array<{ side: Side; qtySteps: number }>, reportCapacity = 64, extra: { filters?: boolean; budget?: RateBudget } = {}) {
+  async function gatewayRun(secret: string, intents: Array<{ side: Side; qtySteps: number; type?: OrderType }>, reportCapacity = 64, extra: { filters?: boolean; budget?: RateBudget } = {}) {
     const { instruments, filters } = await fetchVenueSymbols(venue.restUrl, ['BTCUSDT', 'ETHUSDT']);
     const ringB = SpscRing.create('B', 64, INTENT_SLOT_BYTES);
     const ringC = SpscRing.create('C', reportCapacity, REPORT_SLOT_BYTES);
@@ -137,7 +137,7 @@ describe('against the venue simulator', () => {
       ringB.i32[b * 2 + 1] = 0;
       ringB.f64[b + IN.INTENT_ID] = i + 1;
       ringB.f64[b + IN.SIDE] = it.side;
-      ringB.f64[b + IN.ORDER_TYPE] = OrderType.Market;
+      ringB.f64[b + IN.ORDER_TYPE] = it.type ?? OrderType.Market;
       ringB.f64[b + IN.QTY_STEPS] = it.qtySteps;
       ringB.f64[b + W.RECV_TS] = nowNs();
       ringB.f64[b + W.PUB_TS] = nowNs();
@@ -203,6 +203,16 @@ describe('against the venue simulator', () => {
     expect(out[1]!.msg).toMatch(/quantity/);
     expect(counters).toMatchObject({ sent: 0, filterRejects: 2 });
     expect(venue.stats().ordersAccepted).toBe(sentBefore);
+  });
+
+  it('execution gateway: a conditional order type is refused locally (the venue takes those only on /fapi/v1/algoOrder)', async () => {
+    const sentBefore = venue.stats().orderRequests;
+    const { out, counters } = await gatewayRun(venue.apiSecret, [{ side: Side.Sell, qtySteps: 10, type: OrderType.StopMarket }]);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ execType: ExecType.Reject, sentTs: 0, code: 0 });
+    expect(out[0]!.msg).toMatch(/algo-order endpoint/);
+    expect(counters.sent).toBe(0);
+    expect(venue.stats().orderRequests).toBe(sentBefore);
   });
 
   it('execution gateway: the local order budget refuses orders past its limit, and a halt refuses all', async () => {

@@ -1,5 +1,5 @@
 import type { Histogram } from 'hdr-histogram-js';
-import { ExecType, IN, OrderStatus, RecordType, RejectReason, W } from '../ring/layout.js';
+import { ExecType, IN, OrderStatus, OrderType, RecordType, RejectReason, W } from '../ring/layout.js';
 import type { SpscRing } from '../ring/SpscRing.js';
 import type { SlotWriter } from '../ring/SlotWriter.js';
 import type { Drainable } from '../ring/WaitStrategy.js';
@@ -271,6 +271,15 @@ export class OrderGateway implements Drainable, ExecReportSink {
    * ticks and steps), then the order-rate budget. A refusal is a local reject with its reason.
    */
   private preSendCheck(f64: Float64Array, symbolId: number, base: number): boolean {
+    const type = f64[base + IN.ORDER_TYPE]!;
+    if (type !== OrderType.Market && type !== OrderType.Limit) {
+      // Since 2025-12 the venue takes conditional orders only on /fapi/v1/algoOrder (POST /fapi/v1/order
+      // answers -4120). The order path here sends MARKET and LIMIT; conditional orders go through
+      // BinanceRestClient.newAlgoOrder. Refused locally rather than sent to fail.
+      this.c.filterRejects++;
+      this.rejectLocal(symbolId, f64[base + IN.INTENT_ID]!, f64[base + IN.SIDE]!, f64[base + W.RECV_TS]!, RejectReason.Unknown, 0, 'conditional order types go through the algo-order endpoint, not this order path');
+      return false;
+    }
     const filters = this.opts.filters?.[symbolId];
     if (filters !== undefined) {
       const side = f64[base + IN.SIDE]!;
