@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config/Config.js';
 import { Engine, type EngineReport } from '../engine/Engine.js';
-import { formatStageTable } from '../metrics/StageHistograms.js';
+import { STAGES, formatStageTable } from '../metrics/StageHistograms.js';
 import { createLogger } from '../util/log.js';
 import { VERSION } from '../util/version.js';
 import { UsageError, flag, num, only, parseArgs, str } from './args.js';
@@ -18,6 +18,8 @@ Commands:
                                 npm start uses config/default.json)
              --duration S       stop after S seconds
              --summary FILE     write the final report as JSON when stopping
+             --latency-out FILE write the stage histograms (venueRtt, tickToOrder, ...) as a latency
+                                histogram file (src/metrics/latencyFile.ts), replayable by hft sim --latency
   sim      Run the venue simulator standalone; prints one JSON line with its URLs and test keys
              --venue binance|gate  venue dialect (default binance; gate: contracts such as BTC_USDT)
              --port N           port (default 0 = any free port)
@@ -29,6 +31,10 @@ Commands:
              --listen-key-validity-ms N  listen key lifetime without keep-alive (default 3600000)
              --initial-balance D        starting wallet balance per account (default 100000)
              --liquidation-probability P  synthetic liquidations per second and symbol (default 0.05)
+             --latency SPEC     delays (repeatable): [feed=|user=|order=|ack=|rtt=]SPEC with SPEC const:2ms,
+                                normal:2ms:0.5ms, lognormal:1ms:0.4, uniform:1ms:3ms or file:F[#STAGE]; a bare
+                                FILE (hft run --latency-out) is the round trip, a bare spec feed+order+ack.
+                                Faults: POST /_sim/faults on the REST port (see src/sim/faults/Faults.ts)
 ${SIM_SOURCE_HELP.trimEnd()}
   bench    Micro benchmarks and the end-to-end tick-to-order profile against a naive baseline
              --quick            shorter run (finishes in under 90 s)
@@ -92,10 +98,11 @@ export async function main(argv: string[]): Promise<number> {
 
 async function runCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  only(args, ['config', 'duration', 'summary'], 'run');
+  only(args, ['config', 'duration', 'summary', 'latency-out'], 'run');
   const cfg = loadConfig(str(args, 'config') ?? process.env.HFT_CONFIG);
   const duration = num(args, 'duration', { min: 0.1, max: 1e7 });
   const summary = str(args, 'summary');
+  const latencyOut = str(args, 'latency-out');
   const log = createLogger(cfg.log.level);
   const engine = new Engine(cfg, log);
   let stopping = false;
@@ -125,12 +132,17 @@ async function runCommand(argv: string[]): Promise<number> {
     writeFileSync(summary, JSON.stringify(report, null, 2) + '\n');
     log.info({ file: summary }, 'summary written');
   }
+  if (latencyOut) {
+    const { latencyFileFrom, writeLatencyFile } = await import('../metrics/latencyFile.js');
+    writeLatencyFile(latencyOut, latencyFileFrom(Object.fromEntries(STAGES.map((s) => [s, engine.merger.histogram(s)])), report.durationS));
+    log.info({ file: latencyOut }, 'latency histograms written');
+  }
   return 0;
 }
 
 async function simCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['strict-paths', 'enforce-rate-limits', ...SIM_SOURCE_FLAGS]);
-  only(args, ['venue', 'port', 'rate', 'seed', 'symbols', 'strict-paths', 'enforce-rate-limits', 'listen-key-validity-ms', 'initial-balance', 'liquidation-probability', ...SIM_SOURCE_OPTIONS], 'sim');
+  only(args, ['venue', 'port', 'rate', 'seed', 'symbols', 'strict-paths', 'enforce-rate-limits', 'listen-key-validity-ms', 'initial-balance', 'liquidation-probability', 'latency', ...SIM_SOURCE_OPTIONS], 'sim');
   const venue = str(args, 'venue') ?? 'binance';
   if (venue !== 'binance' && venue !== 'gate') throw new UsageError(`hft sim: --venue must be binance or gate; got ${JSON.stringify(venue)}`);
   const sourceOpts = simSourceOptions(args, venue);
@@ -139,6 +151,8 @@ async function simCommand(argv: string[]): Promise<number> {
   const seed = num(args, 'seed', { min: 0, max: 2 ** 31 - 1, int: true }) ?? 42;
   const symbolsArg = str(args, 'symbols');
   const symbols = symbolsArg ? symbolsArg.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const latencyArgs = args.options.get('latency');
+  if (venue === 'gate' && latencyArgs) throw new UsageError('hft sim: --latency is for --venue binance');
   if (venue === 'gate') {
     const { startGateVenue, describeGateVenue } = await import('../sim/gate/GateVenue.js');
     const g = await startGateVenue({ port, rate, seed, ...(symbols ? { contracts: symbols } : {}), enforceRateLimits: flag(args, 'enforce-rate-limits') });
@@ -148,6 +162,18 @@ async function simCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const { startBinanceVenue } = await import('../sim/binance/BinanceVenue.js');
+  let latency;
+  if (latencyArgs) {
+    const { latencyOptionsFromArgs, LatencyModel, LatencySpecError } = await import('../sim/latency/Latency.js');
+    const { LatencyFileError } = await import('../metrics/latencyFile.js');
+    try {
+      latency = latencyOptionsFromArgs(latencyArgs);
+      new LatencyModel(latency, seed); // reads and checks the files now: a usage error, not a crash later
+    } catch (e) {
+      if (e instanceof LatencySpecError || e instanceof LatencyFileError) throw new UsageError(`hft sim: --latency: ${e.message}`);
+      throw e;
+    }
+  }
   const listenKeyValidityMs = num(args, 'listen-key-validity-ms', { min: 100, max: 86_400_000, int: true });
   const liquidationProbability = num(args, 'liquidation-probability', { min: 0, max: 1 });
   const initialBalance = str(args, 'initial-balance');
@@ -162,9 +188,10 @@ async function simCommand(argv: string[]): Promise<number> {
     ...(listenKeyValidityMs !== undefined ? { listenKeyValidityMs } : {}),
     ...(liquidationProbability !== undefined ? { liquidationProbability } : {}),
     ...(initialBalance !== undefined ? { initialBalance } : {}),
+    ...(latency !== undefined ? { latency } : {}),
     ...sourceOpts,
   });
-  process.stdout.write(JSON.stringify({ venue: v.venue, rest: v.restUrl, ws: v.wsUrl, wsApi: v.wsApiUrl, apiKey: v.apiKey, apiSecret: v.apiSecret, ...simSourceSummary(v) }) + '\n');
+  process.stdout.write(JSON.stringify({ venue: v.venue, rest: v.restUrl, ws: v.wsUrl, wsApi: v.wsApiUrl, apiKey: v.apiKey, apiSecret: v.apiSecret, faults: `${v.restUrl}/_sim/faults`, ...simSourceSummary(v) }) + '\n');
   await waitForSignal();
   await v.close();
   return 0;

@@ -50,6 +50,8 @@ export interface EngineConfig {
     controlPerSecond: number;
     /** open a replacement connection this long after a connection opened (the venue cuts at 24 h); 0 = never */
     rotateAfterMs: number;
+    /** reconnect a market-data connection that received nothing for this long (a stall), ms; 0 = never */
+    idleTimeoutMs: number;
   };
   book: {
     /** REST depth snapshot size (weight 2/5/10/20 for <=50/100/500/1000) */
@@ -157,6 +159,7 @@ const SCHEMA: Spec = {
         subscribe: { t: 'enum', values: ['url', 'message'] },
         controlPerSecond: { t: 'int', min: 1, max: 10 },
         rotateAfterMs: { t: 'int', min: 0, max: 24 * 3600_000 - 60_000 },
+        idleTimeoutMs: { t: 'int', min: 0, max: 3_600_000 },
       },
     },
     book: {
@@ -237,6 +240,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
     subscribe: 'url',
     controlPerSecond: 4,
     rotateAfterMs: 23 * 3600_000,
+    idleTimeoutMs: 0,
   },
   book: { snapshotLimit: 1000, maxResyncsPerMinute: 6, resyncBackoffMs: 250, staleAfterMs: 0 },
   strategy: { name: 'ping-pong', params: { symbol: 'BTCUSDT', quantity: 0.002, cooldownMs: 1000, triggerPrice: 0, everyNTicks: 0 } },

@@ -177,6 +177,7 @@ export class Engine {
         subscribe: cfg.feed.subscribe,
         controlPerSecond: cfg.feed.controlPerSecond,
         rotateAfterMs: cfg.feed.rotateAfterMs,
+        idleTimeoutMs: cfg.feed.idleTimeoutMs,
         reconnect: cfg.feed.reconnect,
         book: cfg.book,
       },

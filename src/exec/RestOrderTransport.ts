@@ -4,7 +4,7 @@ import { ExecType, IN, OrderStatus, RejectReason, W } from '../ring/layout.js';
 import { recordNs } from '../metrics/StageHistograms.js';
 import type { BinanceOrderEncoder } from '../venues/binance/OrderEncoder.js';
 import { classifyOrderResponse } from '../venues/binance/orderResponse.js';
-import { HttpConnection, type HttpResponseHandler } from '../net/HttpConnection.js';
+import { HttpConnection, type HttpHeaderView, type HttpResponseHandler } from '../net/HttpConnection.js';
 import type { RateBudget } from '../venues/binance/RateBudget.js';
 import type { ExecReportSink, OrderTransport } from './OrderTransport.js';
 
@@ -97,11 +97,13 @@ class InFlight implements Dispatcher.DispatchHandler, HttpResponseHandler {
     this.sentTs = ts;
     this.t.onSent(this);
   }
-  onResponse(status: number, body: Buffer): void {
+  onResponse(status: number, body: Buffer, headers: HttpHeaderView): void {
     if (this.done) return;
     this.done = true;
     this.status = status;
     this.t.onResponse(this, body);
+    // After the report (venueRtt is taken first); before this callback returns, so before the next intent.
+    this.t.observeHeaderView(status, headers, body);
   }
 }
 
@@ -282,6 +284,28 @@ export class RestOrderTransport implements OrderTransport {
     else if (status === 418) budget.onBanned(now, retry, '');
   }
 
+  /**
+   * @internal The same for HttpConnection's header view: the venue's counters, and on 429 a backoff until
+   * Retry-After (the end of the minute window without it), on 418 a halt until Retry-After (or the time
+   * the message names).
+   */
+  observeHeaderView(status: number, headers: HttpHeaderView, body: Buffer): void {
+    const budget = this.opts.budget;
+    if (budget === undefined) return;
+    const n = (name: string): number => {
+      const v = headers.get(name);
+      if (v === undefined || v === '') return Number.NaN;
+      const x = Number(v);
+      return Number.isFinite(x) && x >= 0 ? x : Number.NaN;
+    };
+    const now = this.opts.venueTimeMs();
+    budget.observeHeaders(now, n('x-mbx-used-weight-1m'), n('x-mbx-order-count-10s'), n('x-mbx-order-count-1m'));
+    if (status !== 429 && status !== 418) return;
+    const retry = n('retry-after');
+    if (status === 429) budget.onRateLimited(now, retry >= 0 ? retry : -1);
+    else budget.onBanned(now, retry >= 0 ? retry : -1, body.toString('utf8', 0, Math.min(body.length, 300)));
+  }
+
   /** @internal called by InFlight */
   onSent(h: InFlight): void {
     this.counters.sent++;
@@ -295,12 +319,6 @@ export class RestOrderTransport implements OrderTransport {
     const ackTs = this.now();
     this.counters.responses++;
     if (this.opts.hists.venueRtt && h.sentTs > 0) recordNs(this.opts.hists.venueRtt, ackTs - h.sentTs);
-    const budget = this.opts.budget;
-    if (this.conn !== undefined && (h.status === 429 || h.status === 418) && budget !== undefined) {
-      // HttpConnection does not surface headers here: react to the status alone (back off to the window's end).
-      if (h.status === 429) budget.onRateLimited(this.opts.venueTimeMs(), -1);
-      else budget.onBanned(this.opts.venueTimeMs(), -1, body.toString('utf8', 0, Math.min(body.length, 200)));
-    }
     const c = classifyOrderResponse(h.status, body);
     if (h.kind === KIND_CANCEL && c.execType !== ExecType.Reject && c.status !== OrderStatus.Unknown) {
       // The cancelled order's state, under its own intent; nothing new was filled by the cancel itself.

@@ -39,6 +39,11 @@ export interface FeedOptions {
   controlPerSecond: number;
   rotateAfterMs: number;
   reconnect: { initialMs: number; maxMs: number; jitter: number };
+  /**
+   * Reconnect a market-data connection that received nothing at all (not even a ping) for this long, ms:
+   * a stalled connection then resyncs on a fresh one instead of waiting for TCP. 0 = never (default).
+   */
+  idleTimeoutMs?: number;
   book: { snapshotLimit: number; maxResyncsPerMinute: number; resyncBackoffMs: number; staleAfterMs: number };
   decodeHist?: Histogram;
   onStatus?: (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -63,6 +68,8 @@ export interface FeedCounters {
   bookApplied: number;
   bookGaps: number;
   bookResyncs: number;
+  /** depth events older than the book (a repeat of an applied event, or before the snapshot): dropped */
+  bookDroppedStale: number;
   bookSnapshots: number;
   bookSnapshotFailures: number;
   bookStaleEvents: number;
@@ -160,7 +167,7 @@ export class FeedHandler implements FrameSink, BookSink {
     this.connections = specs.map(
       (spec) =>
         new MarketConnection(spec, this, {
-          ws: { backoff: { initialMs: opts.reconnect.initialMs, maxMs: opts.reconnect.maxMs, jitter: opts.reconnect.jitter } },
+          ws: { backoff: { initialMs: opts.reconnect.initialMs, maxMs: opts.reconnect.maxMs, jitter: opts.reconnect.jitter }, idleTimeoutMs: opts.idleTimeoutMs ?? 0 },
           subscriptions: { maxPerSecond: opts.controlPerSecond },
           rotateAfterMs: opts.rotateAfterMs,
         }),
@@ -475,6 +482,7 @@ export class FeedHandler implements FrameSink, BookSink {
       bookApplied: sum(s?.applied),
       bookGaps: sum(s?.gaps),
       bookResyncs: sum(s?.resyncs),
+      bookDroppedStale: sum(s?.droppedStale),
       bookSnapshots: sum(s?.snapshots),
       bookSnapshotFailures: sum(s?.snapshotFailures),
       bookStaleEvents: this.staleEvents,

@@ -15,10 +15,13 @@ import { Rng } from '../rng.js';
 import { MONEY_DECIMALS, VenueCore, type SimFill, type SimPosition } from '../Venue.js';
 import { errorJson, E } from './errors.js';
 import { aggTradeJson, bookTickerJson, depthUpdateJson, forceOrderJson, klineJson, markPriceJson, partialDepthJson, tradeJsons } from './format.js';
-import { BinanceRest, DEFAULT_RATE_LIMITS, type RateLimits, type RestResponse } from './rest.js';
+import { BinanceRest, DEFAULT_RATE_LIMITS, type RateLimits, type RestRequest, type RestResponse } from './rest.js';
 import { handleControl, parseMdPath, parseStreamName, pathServes, Slot, StreamRegistry, type MdSocket, type StreamEntry } from './streams.js';
 import { BinanceUserEvents, UserStreams } from './userData.js';
 import { BinanceWsApi, type ApiSocket } from './wsApi.js';
+import { BinanceWire, type FaultControl, type WireStats } from '../faults/BinanceWire.js';
+import { FaultInjector, type FaultSpec } from '../faults/Faults.js';
+import { LatencyModel, type LatencyOptions } from '../latency/Latency.js';
 
 export interface BinanceVenueOptions {
   /** Bind address. Default 127.0.0.1. */
@@ -79,6 +82,11 @@ export interface BinanceVenueOptions {
   marginCheck?: boolean;
   /** Resting LIMIT orders fill (as maker) when the market crosses them. Default true. */
   restingFills?: boolean;
+  /**
+   * Queue-position model of resting orders: 'risk-averse' (default; only trades move them forward),
+   * 'probabilistic' (cancels ahead with a probability; seeded by `seed`) or 'none' (always first in line).
+   */
+  queueModel?: import('../matching/QueueModel.js').QueueModelSpec;
   /** Validity of a listen key after creation / the last keep-alive (ms). Default 3_600_000 (60 min). */
   listenKeyValidityMs?: number;
   /**
@@ -100,6 +108,16 @@ export interface BinanceVenueOptions {
    */
   source?: { kind: 'synthetic' } | ReplaySourceOptions;
   logger?: Logger;
+  /**
+   * Delays of market-data frames (`feed`), user-data frames (`user`), orders (`order`: arrival to matching)
+   * and responses (`ack`: matching to the response), or a round trip (`rtt`, e.g. replayed from the
+   * engine's latency histogram file). See src/sim/latency/Latency.ts. Default none (the direct path).
+   */
+  latency?: LatencyOptions;
+  /** Faults armed at start (src/sim/faults/Faults.ts); more with handle.faults or `POST /_sim/faults`. */
+  faults?: readonly FaultSpec[];
+  /** Serve the `/_sim/faults` and `/_sim/latency` control endpoints on the REST port. Default true. */
+  controlEndpoint?: boolean;
 }
 
 export interface BinanceVenueStats {
@@ -144,6 +162,8 @@ export interface BinanceVenueStats {
   forceOrders: number;
   /** Progress of a replay (`source.kind === 'replay'` only). */
   replay?: ReplayStats;
+  /** Injected faults and applied delays. */
+  faults: WireStats;
 }
 
 /** Control of a replay source. */
@@ -194,6 +214,8 @@ export interface BinanceVenueHandle {
   close(): Promise<void>;
   /** The replay, when the venue replays a recording; null with the synthetic market. */
   readonly replay: BinanceReplayControl | null;
+  /** Fault injection: inject(spec), clear(id?), active(), stats() (also `POST/GET/DELETE /_sim/faults`). */
+  readonly faults: FaultControl;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -274,7 +296,10 @@ function checkRate(n: number): number {
 export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise<BinanceVenueHandle> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.logger;
-  const clock = opts.clock ?? Date.now;
+  const baseClock = opts.clock ?? Date.now;
+  const faults = new FaultInjector(opts.seed ?? 1);
+  // The clockSkew fault moves the venue clock (0 otherwise).
+  const clock = (): number => baseClock() + faults.skewMs;
   const rootRng = new Rng(opts.seed ?? 1);
   const replayOpts = opts.source?.kind === 'replay' ? opts.source : null;
   const replaySource = replayOpts ? ReplaySource.load(replayOpts.file) : null;
@@ -290,6 +315,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     makerFeePpm: feePpm(opts.fees?.maker, 200),
     takerFeePpm: feePpm(opts.fees?.taker, 500),
     marginCheck: opts.marginCheck,
+    queueModel: opts.queueModel,
   });
   const apiKey = opts.apiKey ?? randomBytes(32).toString('hex');
   const apiSecret = opts.apiSecret ?? randomBytes(32).toString('hex');
@@ -455,19 +481,28 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
         }
         continue;
       }
-      ws.cork(() => {
-        for (let k = 0; k < frames.length; k++) {
-          const f = frames[k]!;
-          if (ws.send(f, false) === 2) counters.slowConsumerDrops++;
-          else {
-            counters.framesSent++;
-            counters.bytesSent += f.length;
-          }
-        }
-      });
+      // Delays and frame faults, while configured or armed; the direct write otherwise.
+      if (wire.mdActive) wire.mdFrames(s, frames);
+      else writeFrames(s, frames);
       frames.length = 0;
     }
     dirty.length = 0;
+  };
+
+  /** Writes frames to a socket now, one cork (one syscall). */
+  const writeFrames = (s: MdSocket, frames: readonly string[]): void => {
+    const ws = s.ws;
+    if (s.closed || ws === null) return;
+    ws.cork(() => {
+      for (let k = 0; k < frames.length; k++) {
+        const f = frames[k]!;
+        if (ws.send(f, false) === 2) counters.slowConsumerDrops++;
+        else {
+          counters.framesSent++;
+          counters.bytesSent += f.length;
+        }
+      }
+    });
   };
 
   /** Events caused by orders (trade prints, new top of book): sent on the next turn of the loop. */
@@ -668,6 +703,40 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     });
   };
 
+  const safeRest = (req: RestRequest): RestResponse => {
+    try {
+      return rest.handle(req);
+    } catch (e) {
+      log?.error({ err: e, method: req.method, path: req.path }, 'sim binance: REST handler failed');
+      return {
+        status: 500,
+        body: JSON.stringify({ code: -1000, msg: 'An unknown error occured while processing the request.' }),
+        headers: [['X-MBX-USED-WEIGHT-1M', String(rest.usedWeight())]],
+      };
+    }
+  };
+
+  const latency = opts.latency !== undefined ? new LatencyModel(opts.latency, opts.seed ?? 1) : null;
+  const wire = new BinanceWire(
+    {
+      mdSockets: () => sockets,
+      apiSockets: () => apiSockets,
+      writeFrames,
+      rest: safeRest,
+      wsApi: (text, sock) => wsApi.handle(text, sock),
+      writeResponse,
+      afterExec: () => scheduleFlush(),
+      usedWeight: () => rest.usedWeight(),
+      now: clock,
+      onError: (e) => log?.error({ err: e }, 'sim binance: delayed frame or request failed'),
+    },
+    faults,
+    latency,
+    opts.seed ?? 1,
+  );
+  for (const f of opts.faults ?? []) wire.inject(f);
+  const controlEndpoint = opts.controlEndpoint ?? true;
+
   const app = uWS.App();
 
   app.ws<ApiSocket>('/ws-fapi/v1', {
@@ -685,7 +754,12 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       apiSockets.add(ws);
     },
     message: (ws, message) => {
-      const reply = wsApi.handle(Buffer.from(message).toString('utf8'), ws.getUserData());
+      const text = Buffer.from(message).toString('utf8');
+      if (wire.apiActive) {
+        wire.apiMessage(ws, text);
+        return;
+      }
+      const reply = wsApi.handle(text, ws.getUserData());
       ws.send(reply, false);
       // Order-driven market and user-data frames follow the reply.
       scheduleFlush();
@@ -810,17 +884,15 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       if (!isLast) return;
       done = true;
       const body = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
-      let r: RestResponse;
-      try {
-        r = rest.handle({ method, path, query, body, apiKey: key });
-      } catch (e) {
-        log?.error({ err: e, method, path }, 'sim binance: REST handler failed');
-        r = {
-          status: 500,
-          body: JSON.stringify({ code: -1000, msg: 'An unknown error occured while processing the request.' }),
-          headers: [['X-MBX-USED-WEIGHT-1M', String(rest.usedWeight())]],
-        };
+      const ctl = controlEndpoint ? wire.control(method, path, query, body) : null;
+      if (ctl !== null) {
+        if (!aborted) writeResponse(res, ctl);
+        return;
       }
+      const req: RestRequest = { method, path, query, body, apiKey: key };
+      // Order delays and request faults answer later (or never); the direct path otherwise.
+      if (wire.restActive && wire.restRequest(req, res, () => aborted)) return;
+      const r = safeRest(req);
       if (!aborted) writeResponse(res, r);
       scheduleFlush();
     });
@@ -853,6 +925,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     wsApiUrl: `ws://${urlHost}:${port}/ws-fapi/v1`,
     apiKey,
     apiSecret,
+    faults: wire,
     replay:
       player !== null
         ? {
@@ -895,6 +968,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
         listenKeysExpired: users.counters.expired,
         forceOrders: counters.forceOrders,
         ...(player !== null ? { replay: player.stats() } : {}),
+        faults: wire.stats(),
       };
     },
     fills: () => core.fills(),
@@ -953,6 +1027,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       clearInterval(slowTimer);
       clearInterval(pinger);
       rest.close();
+      wire.close();
       for (const s of [...sockets]) s.ws?.close();
       for (const ws of [...apiSockets]) ws.close();
       uWS.us_listen_socket_close(listenSocket);

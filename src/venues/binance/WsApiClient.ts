@@ -6,6 +6,7 @@ import { recordNs } from '../../metrics/StageHistograms.js';
 import { WsClient, type WsClientOptions, type WsHandler } from '../../net/WsClient.js';
 import { ExecType, IN, IntentFlag, OrderStatus, OrderType, RejectReason, Side, TimeInForce, W } from '../../ring/layout.js';
 import { signInto } from './sign.js';
+import { classifyOrderError } from './orderResponse.js';
 
 /**
  * Binance USD-M WebSocket API order entry (`/ws-fapi/v1`, protocols.md §1.9) as an OrderTransport: one
@@ -909,11 +910,11 @@ export class WsApiClient implements OrderTransport {
     if (d.hasError || d.status !== 200 || !d.hasResult) {
       const code = d.code;
       const msg = d.hasError ? d.message() : `status ${d.status}`;
-      // Same rule as the REST path: these mean the venue may have acted.
-      const unknown = code === -1000 || code === -1001 || code === -1006 || code === -1007 || (d.status === 503 && /Unknown error/i.test(msg)) || (d.status >= 500 && code === 0);
-      if (unknown) this.counters.unknown++;
+      // Same rule as the REST path: Unknown when the venue may have acted, else a typed definite reject.
+      const e = classifyOrderError(d.status === 0 ? 400 : d.status, code, d.hasError ? msg : '');
+      if (e.unknown) this.counters.unknown++;
       else this.counters.rejects++;
-      this.sink.execReport(sym, intentId, side, rts, sent, ackTs, unknown ? OrderStatus.Unknown : OrderStatus.Rejected, ExecType.Reject, 0, 0, 0, 0, 0, code, 0, unknown ? RejectReason.Unknown : RejectReason.Venue, msg);
+      this.sink.execReport(sym, intentId, side, rts, sent, ackTs, e.unknown ? OrderStatus.Unknown : OrderStatus.Rejected, ExecType.Reject, 0, 0, 0, 0, 0, code, 0, e.reason, msg);
       return;
     }
     const status = d.orderStatus;

@@ -1,4 +1,5 @@
 import { ExecType, OrderStatus, RejectReason } from '../../ring/layout.js';
+import { BinanceErrorKind, ErrorHandling, classifyBinanceError, handlingOf, rejectReasonOf } from './errors.js';
 
 /** What one `POST /fapi/v1/order` response means for the order (protocols.md §1.6, §1.7, §1.10). */
 export interface OrderOutcome {
@@ -16,8 +17,20 @@ export interface OrderOutcome {
   message: string;
 }
 
-/** Codes after which the order's fate is unknown: resolve it by client order id, never resend blindly. */
-const UNKNOWN_CODES = new Set([-1000, -1001, -1006, -1007]);
+/**
+ * What a venue error answer means for an order (the taxonomy of errors.ts, protocols.md §1.6, §1.10):
+ * `unknown` when the venue may have acted (resolve by client order id, never resend blindly: -1000,
+ * -1001, -1006, -1007, 503 "Unknown error...", other 5xx without a known code, 408), else a definite
+ * reject with its typed reason (503 "Service Unavailable." and -1008 did not place the order). REST and
+ * the WebSocket API classify alike.
+ */
+export function classifyOrderError(httpStatus: number, code: number, msg: string): { unknown: boolean; reason: RejectReason } {
+  const kind = classifyBinanceError(httpStatus, code, msg);
+  // A positive code on a non-200 answer is no venue error we know: a plain reject, as before.
+  if (kind === BinanceErrorKind.Ok) return { unknown: false, reason: RejectReason.Venue };
+  if (handlingOf(kind) === ErrorHandling.Unknown) return { unknown: true, reason: RejectReason.Unknown };
+  return { unknown: false, reason: rejectReasonOf(kind) };
+}
 
 const STATUS: Record<string, OrderStatus> = {
   NEW: OrderStatus.New,
@@ -50,10 +63,8 @@ export function classifyOrderResponse(httpStatus: number, body: Buffer): OrderOu
   if (httpStatus !== 200 || typeof j.code === 'number') {
     const code = typeof j.code === 'number' ? j.code : 0;
     const msg = typeof j.msg === 'string' ? j.msg : `HTTP ${httpStatus}`;
-    if (UNKNOWN_CODES.has(code) || (httpStatus === 503 && /Unknown error/i.test(msg)) || (httpStatus >= 500 && code === 0)) {
-      return outcome(OrderStatus.Unknown, ExecType.Reject, RejectReason.Unknown, code, msg);
-    }
-    return outcome(OrderStatus.Rejected, ExecType.Reject, RejectReason.Venue, code, msg);
+    const e = classifyOrderError(httpStatus, code, typeof j.msg === 'string' ? j.msg : '');
+    return outcome(e.unknown ? OrderStatus.Unknown : OrderStatus.Rejected, ExecType.Reject, e.reason, code, msg);
   }
   return orderOutcome(j);
 }
