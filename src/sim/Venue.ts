@@ -207,6 +207,8 @@ export interface SimAccount {
   readonly open: Map<number, SimOrder>;
   /** Open orders by client order id. */
   readonly openByClientId: Map<string, SimOrder>;
+  /** Open orders per symbol index (kept with `open`: the max-open-orders check is per order placed). */
+  readonly openPerSymbol: Map<number, number>;
   /** Position per symbol index. */
   readonly positions: Map<number, PositionState>;
   /** Wallet balance per margin asset (10^-8 units). */
@@ -409,6 +411,7 @@ export class VenueCore {
       apiSecret,
       open: new Map(),
       openByClientId: new Map(),
+      openPerSymbol: new Map(),
       positions: new Map(),
       wallet,
       leverage: new Map(),
@@ -440,9 +443,7 @@ export class VenueCore {
   }
 
   openOrderCount(acc: SimAccount, sym: number): number {
-    let n = 0;
-    for (const o of acc.open.values()) if (o.inst.idx === sym) n++;
-    return n;
+    return acc.openPerSymbol.get(sym) ?? 0;
   }
 
   // ---- prices -----------------------------------------------------------------------------------------
@@ -561,6 +562,7 @@ export class VenueCore {
     if (rests) {
       acc.open.set(order.orderId, order);
       acc.openByClientId.set(order.clientOrderId, order);
+      acc.openPerSymbol.set(sym, (acc.openPerSymbol.get(sym) ?? 0) + 1);
       this.restingCount[sym]!++;
     }
     beforeNew?.(order);
@@ -717,6 +719,7 @@ export class VenueCore {
   private unrest(acc: SimAccount, o: SimOrder): void {
     if (!acc.open.delete(o.orderId)) return;
     acc.openByClientId.delete(o.clientOrderId);
+    acc.openPerSymbol.set(o.inst.idx, (acc.openPerSymbol.get(o.inst.idx) ?? 1) - 1);
     this.restingCount[o.inst.idx]!--;
     const e = this.passiveByOrder.get(o.orderId);
     if (e !== undefined) {
