@@ -17,6 +17,7 @@ import { runHttpTransportBench } from './httpTransport.js';
 import { runBookBench, type BookBenchRow } from './micro/book.js';
 import { runReplayBench } from './replay.js';
 import { formatMatchingBench, runMatchingBench } from './matching.js';
+import { runFeatureBench } from './micro/features.js';
 
 interface MicroResult {
   opsPerSec: number;
@@ -46,6 +47,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     ring?: { recordsPerSec: number; records: number; errors: number };
     /** order transport: request call -> bytes written (send) and -> response (rtt), µs, same run */
     transport?: Awaited<ReturnType<typeof runHttpTransportBench>>;
+    /** strategy features: ns per incremental update */
+    features?: Array<{ name: string; nsPerUpdate: number }>;
     /** depth events applied per second on one thread: BookSync + L2Book next to simpler books */
     book?: BookBenchRow[];
     /** simulator matching core in-process: market events per second with resting participant orders */
@@ -80,6 +83,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     process.stdout.write(`\nring A-style hop between two workers: ${(rt.recordsPerSec / 1e6).toFixed(1)} M records/s (${rt.records.toLocaleString('en')} records, ${rt.errors} out of order)\n`);
     log('order transport: undici Client vs HttpConnection (signed POST /fapi/v1/order, interleaved)');
     result.transport = await runHttpTransportBench({ requests: quick ? 400 : 1000 });
+    log('strategy features: ns per incremental update');
+    result.features = await runFeatureBench(quick ? { updates: 200_000, passes: 3 } : {});
+    process.stdout.write('\nstrategy feature          ns/update\n' + result.features.map((f) => `${f.name.padEnd(26)} ${f.nsPerUpdate.toFixed(1).padStart(8)}`).join('\n') + '\n');
     log('order book: depth events applied per second (BookSync + L2Book vs sorted array vs Map)');
     result.book = await runBookBench({ quick });
     printBook(result.book);
