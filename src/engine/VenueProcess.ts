@@ -25,10 +25,18 @@ export class VenueProcess {
 
   async start(timeoutMs = 15_000): Promise<VenueEndpoints> {
     const argv = [BIN_PATH, 'sim', '--venue', 'binance', '--port', String(this.args.port), '--rate', String(this.args.rate), '--seed', String(this.args.seed), '--symbols', this.args.symbols.join(',')];
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C at the terminal reaches the engine only, which stops its workers
+    // (user stream, open requests) first and the venue last, as it would stop before a real exchange.
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
+    // ...and never outlives the engine, whatever way the engine ends.
+    const killOnExit = (): void => {
+      if (!this.exited) child.kill('SIGKILL');
+    };
+    process.once('exit', killOnExit);
     child.once('exit', () => {
       this.exited = true;
+      process.removeListener('exit', killOnExit);
     });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
