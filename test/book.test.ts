@@ -509,13 +509,13 @@ describe('BookSync', () => {
       ['4', '1'],
       ['5', '1'],
     ];
-    // 2 records per event: the 5th event evicts the 1st
+    // 2 records per event: the 5th event finds the buffer full and evicts the oldest half (2 events) at once
     for (let k = 0; k < 5; k++) h.feed(depthFrame('BTCUSDT', 10 * k + 1, 10 * k + 10, 10 * k, five, []));
-    expect(h.sync.bufferOverflow[0]).toBe(1);
-    expect(h.sync.bufferedRecords(0)).toBe(8);
-    h.snap(0, 15, [], []); // needs the event 11..20, still there
+    expect(h.sync.bufferOverflow[0]).toBe(2);
+    expect(h.sync.bufferedRecords(0)).toBe(6);
+    h.snap(0, 25, [], []); // needs the event 21..30, still there
     expect(h.sync.state(0)).toBe(BookState.Live);
-    expect(h.sync.applied[0]).toBe(4);
+    expect(h.sync.applied[0]).toBe(3);
     // an event larger than the whole buffer is given up (and its remaining records too)
     h.sync.restart(0, 0);
     const big: Lv = Array.from({ length: 40 }, (_, i) => [String(i + 1), '1'] as [string, string]);
@@ -523,7 +523,7 @@ describe('BookSync', () => {
     expect(acts.slice(0, 8).every((a) => a === DepthAction.Buffered)).toBe(true);
     expect(acts.slice(8).every((a) => a === DepthAction.DroppedOverflow)).toBe(true);
     expect(h.sync.bufferedRecords(0)).toBe(0);
-    expect(h.sync.bufferOverflow[0]).toBe(2);
+    expect(h.sync.bufferOverflow[0]).toBe(3);
   });
 });
 

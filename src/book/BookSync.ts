@@ -464,15 +464,24 @@ export class BookSync {
     return DepthAction.Buffered;
   }
 
-  /** Drops the oldest buffered event (records up to the next First); returns the new length. */
+  /**
+   * Makes room in a full buffer by dropping the oldest events: at least half of it, cut at an event
+   * boundary, in one copy. (Dropping one event per new event would copy the whole buffer per event while a
+   * symbol waits for its snapshot.) Returns the new length; each dropped event is counted.
+   */
   private evictOldest(sym: number, bf: Float64Array, bi: Int32Array, len: number): number {
-    let next = 1;
-    while (next < len && (headerFlags(bi[next * DEPTH_RECORD_WORDS * 2]!) & RecordFlag.First) === 0) next++;
-    bf.copyWithin(0, next * DEPTH_RECORD_WORDS, len * DEPTH_RECORD_WORDS);
-    this.bufferOverflow[sym]!++;
     const evStart = this.bufEventStart[sym]!;
-    this.bufEventStart[sym] = evStart >= next ? evStart - next : 0;
-    return len - next;
+    // never cut into the event being buffered now
+    const limit = evStart > 0 ? evStart : len;
+    let cut = Math.max(1, len >>> 1);
+    while (cut < limit && (headerFlags(bi[cut * DEPTH_RECORD_WORDS * 2]!) & RecordFlag.First) === 0) cut++;
+    if (cut > limit) cut = limit;
+    let dropped = 0;
+    for (let r = 0; r < cut; r++) if ((headerFlags(bi[r * DEPTH_RECORD_WORDS * 2]!) & RecordFlag.First) !== 0) dropped++;
+    bf.copyWithin(0, cut * DEPTH_RECORD_WORDS, len * DEPTH_RECORD_WORDS);
+    this.bufferOverflow[sym]! += dropped > 0 ? dropped : 1;
+    this.bufEventStart[sym] = evStart >= cut ? evStart - cut : 0;
+    return len - cut;
   }
 }
 
