@@ -9,6 +9,7 @@ import { StageHistograms, initHistograms } from '../src/metrics/StageHistograms.
 import { GcCounter } from '../src/metrics/GcCounter.js';
 import { StrategyLoop } from '../src/strategy/StrategyLoop.js';
 import type { MainMessage, StrategyInit, WorkerMessage } from '../src/engine/messages.js';
+import type { StrategyControl } from '../src/strategy/control.js';
 
 const init = workerData as StrategyInit;
 const port = parentPort!;
@@ -19,8 +20,11 @@ const hists = new StageHistograms(['hopA', 'strategy']);
 const gc = new GcCounter();
 const loop = new StrategyLoop(init, SpscRing.attach(init.ringA), SpscRing.attach(init.ringB), SpscRing.attach(init.ringC), hists);
 let flush = false;
+// control messages wait for the slice boundary: the strategy never changes under a running slice
+const controls: StrategyControl[] = [];
 port.on('message', (m: MainMessage) => {
   if (m.type === 'flushStats') flush = true;
+  else if (m.type === 'strategyControl') controls.push(m.control);
   // stop arrives through the shared control word too; this covers a stop sent before the loop started
   else if (m.type === 'stop') loop.requestStop();
 });
@@ -33,6 +37,16 @@ while (!loop.stopped()) {
   loop.runSlice(100);
   // Yield: lets GC entries, control messages and timers through.
   await new Promise<void>((r) => setImmediate(r));
+  while (controls.length > 0) {
+    const c = controls.shift()!;
+    try {
+      const r = loop.applyControl(c);
+      if (r.ok) post({ type: 'log', worker: 'strategy', level: 'info', msg: `strategy control ${c.action}: ${r.name} ${r.active ? 'active' : 'inactive'} ${JSON.stringify(r.params)}` });
+      else post({ type: 'log', worker: 'strategy', level: 'warn', msg: `strategy control ${c.action} refused: ${r.error}` });
+    } catch (e) {
+      post({ type: 'log', worker: 'strategy', level: 'error', msg: `strategy control ${c.action} failed: ${(e as Error).message}` });
+    }
+  }
   const now = performance.now();
   if (flush || now - lastStats >= init.statsIntervalMs) {
     flush = false;

@@ -48,6 +48,8 @@ ${RECORD_HELP}  verify-book FILE  Replay a Binance recording (fixtures/recording
              {"symbols":{SYMBOL:{applied,gaps,resyncs,checks,mismatches}}} (a check: best bid/ask price
              and qty equal a bookTicker whose update id is that of the last applied depth event).
              Exit 0 when no symbol has a gap or a mismatch and each has checks > 0, else 1
+  strategies  List the registered strategies and their parameters (type, default, range, allowed values)
+             --json             as JSON
   help     Show this help
 
 Environment: HFT_<KEY>__<SUBKEY>=value overrides a config key (e.g. HFT_VENUE__SIM__RATE=5000).
@@ -73,6 +75,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'record': {
         const { recordCommand } = await import('./record.js');
         return await recordCommand(rest);
+      }
+      case 'strategies': {
+        const args = parseArgs(rest, ['json']);
+        only(args, ['json'], 'strategies');
+        const { listStrategies, formatStrategies } = await import('../strategy/registry.js');
+        process.stdout.write(flag(args, 'json') ? JSON.stringify(listStrategies(), null, 2) + '\n' : formatStrategies());
+        return 0;
       }
       case 'verify-book': {
         const { verifyBookCommand } = await import('./verifyBook.js');

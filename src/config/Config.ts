@@ -1,5 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { WAIT_STRATEGIES, type WaitStrategyKind } from '../ring/WaitStrategy.js';
+import { ConfigError, showValue } from './ConfigError.js';
+import { checkStrategySymbols, strategyDefaults, strategyNames, validateStrategyParams, type StrategyParams } from '../strategy/registry.js';
 
 /**
  * Engine configuration: a JSON file in config/, then environment overrides, validated at start. Every
@@ -10,10 +12,15 @@ import { WAIT_STRATEGIES, type WaitStrategyKind } from '../ring/WaitStrategy.js'
  *   HFT_VENUE__SIM__RATE=5000   HFT_STRATEGY__PARAMS__QUANTITY=0.002   HFT_LOG__LEVEL=debug
  * Values are read as JSON when they parse (numbers, booleans, arrays), else as strings.
  */
+export interface StrategyConfig {
+  name: string;
+  params: StrategyParams;
+}
+
 export type Mode = 'paper' | 'live' | 'testnet';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-export interface PingPongParams {
+export type PingPongParams = {
   symbol: string;
   /** order size in base units */
   quantity: number;
@@ -23,7 +30,7 @@ export interface PingPongParams {
   triggerPrice: number;
   /** bench mode: fire on every Nth market event regardless of cooldown and trigger (0 = off) */
   everyNTicks: number;
-}
+};
 
 export interface EngineConfig {
   mode: Mode;
@@ -63,7 +70,8 @@ export interface EngineConfig {
     /** a live book with no depth event for this long reads as stale (0 = never) */
     staleAfterMs: number;
   };
-  strategy: { name: 'ping-pong'; params: PingPongParams };
+  /** any registered strategy (`hft strategies`); params are validated against that strategy's schema */
+  strategy: StrategyConfig;
   risk: { maxOrderQty: number; maxPosition: number };
   execution: {
     /**
@@ -97,15 +105,7 @@ export interface EngineConfig {
   log: { level: LogLevel };
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(`config: ${key} ${message}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 type Spec =
   | { t: 'int'; min: number; max: number }
@@ -114,7 +114,9 @@ type Spec =
   | { t: 'str'; pattern?: RegExp; allowed?: string }
   | { t: 'enum'; values: readonly string[] }
   | { t: 'strs'; pattern: RegExp; allowed: string; minItems: number }
-  | { t: 'obj'; fields: Record<string, Spec> };
+  | { t: 'obj'; fields: Record<string, Spec> }
+  /** { name, params }: params are checked against the named strategy's schema (src/strategy/registry.ts) */
+  | { t: 'strategy' };
 
 const SYMBOL = /^[A-Z0-9]{2,30}$/;
 const STREAM = /^(bookTicker|aggTrade|trade|depth(@100ms|@500ms|@0ms)?|depth(5|10|20)(@100ms|@500ms)?|markPrice(@1s)?|forceOrder|kline_(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M))$/;
@@ -171,22 +173,7 @@ const SCHEMA: Spec = {
         staleAfterMs: { t: 'int', min: 0, max: 3_600_000 },
       },
     },
-    strategy: {
-      t: 'obj',
-      fields: {
-        name: { t: 'enum', values: ['ping-pong'] },
-        params: {
-          t: 'obj',
-          fields: {
-            symbol: { t: 'str', pattern: SYMBOL, allowed: 'one of the configured symbols' },
-            quantity: { t: 'num', min: 1e-12, max: 1e9 },
-            cooldownMs: { t: 'int', min: 0, max: 86_400_000 },
-            triggerPrice: { t: 'num', min: 0, max: 1e12 },
-            everyNTicks: { t: 'int', min: 0, max: 1e9 },
-          },
-        },
-      },
-    },
+    strategy: { t: 'strategy' },
     risk: {
       t: 'obj',
       fields: {
@@ -258,10 +245,7 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function show(v: unknown): string {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
-}
+const show = showValue;
 
 function validate(spec: Spec, v: unknown, key: string): unknown {
   switch (spec.t) {
@@ -303,6 +287,15 @@ function validate(spec: Spec, v: unknown, key: string): unknown {
         out[k] = validate(s, v[k], sub);
       }
       return out;
+    }
+    case 'strategy': {
+      if (!isObj(v)) throw new ConfigError(key, `must be an object; got ${show(v)}`);
+      for (const k of Object.keys(v)) {
+        if (k !== 'name' && k !== 'params') throw new ConfigError(`${key}.${k}`, 'is not a known key; allowed here: name, params');
+      }
+      const names = strategyNames();
+      if (typeof v.name !== 'string' || !names.includes(v.name)) throw new ConfigError(`${key}.name`, `must be one of ${names.join(', ')}; got ${show(v.name)}`);
+      return { name: v.name, params: validateStrategyParams(v.name, v.params ?? {}, `${key}.params`) };
     }
   }
 }
@@ -351,9 +344,7 @@ export function applyEnv(cfg: Json, env: NodeJS.ProcessEnv): Json {
 /** Validates a whole configuration object (file content merged over the defaults, env applied). */
 export function validateConfig(raw: unknown): EngineConfig {
   const cfg = validate(SCHEMA, raw, '') as EngineConfig;
-  if (!cfg.symbols.includes(cfg.strategy.params.symbol)) {
-    throw new ConfigError('strategy.params.symbol', `must be one of the configured symbols (${cfg.symbols.join(', ')}); got ${show(cfg.strategy.params.symbol)}`);
-  }
+  checkStrategySymbols(cfg.strategy.name, cfg.strategy.params, cfg.symbols, 'strategy.params');
   if (cfg.feed.reconnect.maxMs < cfg.feed.reconnect.initialMs) {
     throw new ConfigError('feed.reconnect.maxMs', `must be >= feed.reconnect.initialMs (${cfg.feed.reconnect.initialMs}); got ${cfg.feed.reconnect.maxMs}`);
   }
@@ -392,7 +383,13 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
     }
     if (!isObj(fileCfg)) throw new ConfigError('(file)', `${path} must hold a JSON object`);
   }
-  const merged = applyEnv(merge(DEFAULT_CONFIG as unknown as Json, fileCfg), env);
+  let merged = applyEnv(merge(DEFAULT_CONFIG as unknown as Json, fileCfg), env);
+  const name = isObj(merged) && isObj(merged.strategy) ? merged.strategy.name : undefined;
+  if (typeof name === 'string' && name !== DEFAULT_CONFIG.strategy.name && strategyNames().includes(name)) {
+    // Another strategy: its params start from its own defaults, not ping-pong's (whose keys it would refuse).
+    const base = { ...DEFAULT_CONFIG, strategy: { name, params: strategyDefaults(name) } };
+    merged = applyEnv(merge(base as unknown as Json, fileCfg), env);
+  }
   return validateConfig(merged);
 }
 

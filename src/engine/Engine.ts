@@ -13,6 +13,7 @@ import { StageMerger, initHistograms, formatStageTable, type StageName, type Sta
 import { clockEpoch } from '../util/clock.js';
 import { workerFile } from '../util/paths.js';
 import { VenueProcess, type VenueEndpoints } from './VenueProcess.js';
+import { resolveControl, type StrategyControl, type StrategyControlResult, type StrategyState } from '../strategy/control.js';
 import type { ExecutionInit, FeedInit, GcCounts, MainMessage, StrategyInit, WorkerMessage, WorkerName } from './messages.js';
 
 export interface EngineReport {
@@ -84,6 +85,8 @@ export class Engine {
   private finalWaiters: Array<() => void> = [];
   private stopping: Promise<EngineReport> | undefined;
   instruments: Instrument[] = [];
+  /** the strategy as main last set it (mirrors the worker's StrategyController) */
+  private strategyState: StrategyState;
 
   constructor(
     private readonly cfg: EngineConfig,
@@ -92,6 +95,7 @@ export class Engine {
     private readonly external?: EngineEndpoints,
   ) {
     this.merger = new StageMerger();
+    this.strategyState = { name: cfg.strategy.name, params: cfg.strategy.params, active: true };
   }
 
   async start(): Promise<void> {
@@ -225,6 +229,21 @@ export class Engine {
         if (!ready) reject(new Error(`${name} worker exited with code ${code} before it was ready`));
       });
     });
+  }
+
+  /**
+   * Runtime strategy control (activate / deactivate / switch / params): validated here against the registry,
+   * then sent to the strategy worker, which applies it at its next slice boundary. Returns the resulting
+   * strategy state, or the validation error (naming the parameter and what is allowed); nothing is sent then.
+   */
+  controlStrategy(c: StrategyControl): StrategyControlResult {
+    const w = this.workers.get('strategy');
+    if (w === undefined || this.stopping) return { ok: false, error: 'the strategy worker is not running' };
+    const r = resolveControl(this.strategyState, c, this.cfg.symbols);
+    if (!r.ok) return r;
+    this.strategyState = { name: r.name, params: r.params, active: r.active };
+    w.postMessage({ type: 'strategyControl', control: c } satisfies MainMessage);
+    return r;
   }
 
   private onWorkerMessage(m: WorkerMessage): void {

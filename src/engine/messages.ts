@@ -3,7 +3,8 @@ import type { SymbolFilters } from '../venues/binance/filters.js';
 import type { StageName } from '../metrics/StageHistograms.js';
 import type { RingDescriptor } from '../ring/SpscRing.js';
 import type { Instrument } from '../core/Instrument.js';
-import type { PingPongParams } from '../config/Config.js';
+import type { StrategyConfig } from '../config/Config.js';
+import type { StrategyControl } from '../strategy/control.js';
 import type { WaitStrategyKind } from '../ring/WaitStrategy.js';
 
 export type WorkerName = 'feed' | 'strategy' | 'execution';
@@ -15,7 +16,11 @@ export type WorkerMessage =
   | { type: 'log'; worker: WorkerName; level: 'info' | 'warn' | 'error'; msg: string }
   | { type: 'fatal'; worker: WorkerName; error: string };
 
-export type MainMessage = { type: 'stop' } | { type: 'flushStats' };
+export type MainMessage =
+  | { type: 'stop' }
+  | { type: 'flushStats' }
+  /** strategy worker only: applied at the next slice boundary (already validated by main) */
+  | { type: 'strategyControl'; control: StrategyControl };
 
 export interface GcCounts {
   minor: number;
@@ -43,7 +48,7 @@ export interface StrategyInit extends Common {
   /** Int32Array word 0: stop flag */
   control: SharedArrayBuffer;
   instruments: Instrument[];
-  strategy: { name: 'ping-pong'; params: PingPongParams };
+  strategy: StrategyConfig;
   risk: { maxOrderQty: number; maxPosition: number };
   wait: WaitStrategyKind;
   spinBudgetUs: number;

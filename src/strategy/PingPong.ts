@@ -62,6 +62,8 @@ export class PingPong implements Strategy {
     this.nextSide = this.nextSide === Side.Buy ? Side.Sell : Side.Buy;
   }
 
+  onTimer(_nowMs: number, _ctx: StrategyContext): void {}
+
   onReport(r: ExecReportView, _ctx: StrategyContext): void {
     if (r.intentId !== this.inFlight) return;
     const x = r.execType;

@@ -16,8 +16,23 @@ export interface Strategy {
   readonly name: string;
   onMarket(ev: MarketEvent, ctx: StrategyContext): void;
   onReport(r: ExecReportView, ctx: StrategyContext): void;
+  /**
+   * The deadline set with `ctx.setTimer` has passed in event time: called once, before the market event
+   * whose event time reached it (`nowMs` = that event time). Never driven by the wall clock, so a replay
+   * fires the same timers at the same points.
+   */
+  onTimer(nowMs: number, ctx: StrategyContext): void;
 }
 
+/**
+ * One order, filled in place by the strategy (it owns one and reuses it). Supported on the order path:
+ * - MARKET (`tif` None, `price` ignored);
+ * - LIMIT with `tif` GTC, IOC, FOK or GTX (post-only: the venue rejects it if it would take) and a price > 0;
+ * - `reduceOnly` on either.
+ * Not yet supported: conditional types (STOP_MARKET, TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET; the venue
+ * takes them only on its algo-order endpoint, and the gateway refuses them locally) and amending a resting
+ * order (cancel and place again). The runner refuses a request outside this set (`submit` returns -1).
+ */
 export class OrderRequest {
   symbolId = 0;
   side: Side = 1;
@@ -30,8 +45,24 @@ export class OrderRequest {
 }
 
 export interface StrategyContext {
-  /** Submits an order; returns its intent id, or -1 if pre-trade risk or a full ring refused it. */
+  /**
+   * Submits an order; returns its intent id, or -1 if the request is not supported (see OrderRequest),
+   * pre-trade risk or a full ring refused it, or the strategy is deactivated.
+   */
   submit(req: OrderRequest): number;
+  /**
+   * Asks to cancel the order of intent `intentId` (an OrderCancel intent). Returns the cancel's own intent
+   * id, or -1 if that order is not in flight (already finished or unknown) or ring B is full. Success is
+   * reported on the target intent (Canceled); a refused cancel as a Reject of the cancel intent.
+   */
+  cancel(intentId: number): number;
+  /**
+   * Sets the strategy's one timer to event time `atMs` (replacing any earlier one); `onTimer` is called when
+   * a market event's time reaches it. NaN or Infinity clears it.
+   */
+  setTimer(atMs: number): void;
+  /** The latest event time seen (ms), the clock timers run on (0 before the first event). */
+  eventTimeMs(): number;
   /** Signed position in base units, from fills. */
   position(symbolId: number): number;
   /** Base quantity of orders sent and not yet finished (buy side positive, sell side negative). */

@@ -6,19 +6,8 @@ import { PreTradeLimits } from '../risk/PreTradeLimits.js';
 import { nowNs } from '../util/clock.js';
 import type { StrategyInit } from '../engine/messages.js';
 import { StrategyRunner } from './StrategyRunner.js';
-import { PingPong } from './PingPong.js';
-import type { Strategy } from './Strategy.js';
-
-/** Builds the configured strategy (the registry grows with the strategies issue). */
-export function createStrategy(init: Pick<StrategyInit, 'strategy' | 'symbols'>): Strategy {
-  const { name, params } = init.strategy;
-  if (name === 'ping-pong') {
-    const sym = init.symbols.indexOf(params.symbol);
-    if (sym < 0) throw new Error(`strategy ping-pong: symbol ${params.symbol} is not configured`);
-    return new PingPong(sym, params);
-  }
-  throw new Error(`unknown strategy ${String(name)}`);
-}
+import { createStrategy } from './registry.js';
+import { StrategyController, type StrategyControl, type StrategyControlResult } from './control.js';
 
 /**
  * The strategy worker's loop: drains ring C (reports first, so positions are current) and ring A in
@@ -30,8 +19,9 @@ export class StrategyLoop implements WorkProbe {
   readonly wait: WaitStrategy;
   private readonly control: Int32Array;
   private stop = false;
-  private readonly symIndex: number;
   private readonly yieldUs: number;
+  private readonly symbols: readonly string[];
+  readonly controller: StrategyController;
 
   constructor(
     init: StrategyInit,
@@ -41,11 +31,22 @@ export class StrategyLoop implements WorkProbe {
     hists: StageHistograms,
   ) {
     this.control = new Int32Array(init.control);
-    this.symIndex = Math.max(0, init.symbols.indexOf(init.strategy.params.symbol));
     this.yieldUs = init.yieldAfterIntentUs;
+    this.symbols = init.symbols;
     const risk = new PreTradeLimits(init.risk);
-    this.runner = new StrategyRunner(createStrategy(init), init.instruments, ringB, risk, { now: nowNs }, { hopA: hists.get('hopA'), strategy: hists.get('strategy') });
+    const { name, params } = init.strategy;
+    this.runner = new StrategyRunner(createStrategy(name, params, init.symbols), init.instruments, ringB, risk, { now: nowNs }, { hopA: hists.get('hopA'), strategy: hists.get('strategy') });
+    this.controller = new StrategyController(this.runner, { name, params, active: true }, init.symbols);
     this.wait = new WaitStrategy(init.wait, ringA.doorbell, { spinBudgetUs: init.spinBudgetUs, parkTimeoutMs: 20 });
+  }
+
+  /** A runtime control message (call between slices, never inside one). */
+  applyControl(c: StrategyControl): StrategyControlResult {
+    return this.controller.apply(c);
+  }
+
+  private get symIndex(): number {
+    return Math.max(0, this.symbols.indexOf(this.controller.state.params.symbol));
   }
 
   hasWork(): boolean {

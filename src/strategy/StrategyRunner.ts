@@ -1,5 +1,5 @@
 import type { Histogram } from 'hdr-histogram-js';
-import { AccountFlag, AccountUpdateReason, AU, BookState, BT, ExecFlag, ExecType, IN, IntentFlag, OrderStatus, packHeader, RecordFlag, RecordType, RejectReason, Side, W } from '../ring/layout.js';
+import { AccountFlag, AccountUpdateReason, AU, BookState, BT, ExecFlag, ExecType, IN, IntentFlag, OrderStatus, OrderType, packHeader, RecordFlag, RecordType, RejectReason, Side, TimeInForce, W } from '../ring/layout.js';
 import type { SlotWriter } from '../ring/SlotWriter.js';
 import { qtyToSteps, priceToTicks, type Instrument } from '../core/Instrument.js';
 import { PreTradeLimits } from '../risk/PreTradeLimits.js';
@@ -36,6 +36,12 @@ export interface RunnerCounters {
   positionCorrections: number;
   /** stream positions that differed from ours at arrival (ordering races between the two sources) */
   positionDivergences: number;
+  /** OrderCancel intents written */
+  cancels: number;
+  /** requests outside the supported order set (conditional types, a limit without price or TIF) */
+  unsupportedRejects: number;
+  /** strategy timers fired */
+  timers: number;
 }
 
 /** Intents whose fill accounting is remembered (power of two): far more than can be in flight or late. */
@@ -64,6 +70,7 @@ export class StrategyRunner implements StrategyContext {
   readonly counters: RunnerCounters = {
     marketRecords: 0, reports: 0, intents: 0, riskRejects: 0, ringFullRejects: 0, staleMarks: 0, fills: 0, acks: 0, rejects: 0, expired: 0, unknown: 0,
     streamReports: 0, dupFills: 0, duplicateQty: 0, foreignFills: 0, lateFills: 0, accountUpdates: 0, positionCorrections: 0, positionDivergences: 0,
+    cancels: 0, unsupportedRejects: 0, timers: 0,
   };
   readonly risk: PreTradeLimits;
   private readonly ev = new MarketEvent();
@@ -96,6 +103,12 @@ export class StrategyRunner implements StrategyContext {
   /** read time of the batch being processed */
   private readTs = 0;
   private cur: { recvTs: number; eventTime: number } = { recvTs: 0, eventTime: 0 };
+  /** the strategy gets events and may submit only while active (runtime control) */
+  private active = true;
+  /** latest event time seen (ms): the timers' clock, never the wall clock */
+  private clockMs = 0;
+  /** the strategy's timer deadline (event time, ms); Infinity = none */
+  private timerAt = Infinity;
 
   constructor(
     private strategy: Strategy,
@@ -119,8 +132,27 @@ export class StrategyRunner implements StrategyContext {
     for (let i = 0; i < 256; i++) this.inflightPool.push(new Float64Array(3));
   }
 
+  /**
+   * Replaces the strategy (runtime switch / re-parameterisation). Positions, in-flight orders and books are
+   * the runner's and carry over; the old strategy's timer does not. Reports of orders the old strategy sent
+   * reach the new one, which ignores ids it does not know.
+   */
   setStrategy(s: Strategy): void {
     this.strategy = s;
+    this.timerAt = Infinity;
+  }
+
+  get currentStrategy(): Strategy {
+    return this.strategy;
+  }
+
+  /** Deactivated: books and positions still follow the rings, but the strategy gets no events or timers. */
+  setActive(on: boolean): void {
+    this.active = on;
+  }
+
+  isActive(): boolean {
+    return this.active;
   }
 
   /** Stamp the read time of the batch about to be handled (one clock read per batch). */
@@ -154,8 +186,17 @@ export class StrategyRunner implements StrategyContext {
       // mirrored book is whole again.
       if (this.mirror.onRecord(f64, i32, base) < 0) return;
     }
+    const et = ev.eventTime;
     this.cur.recvTs = ev.recvTs;
-    this.cur.eventTime = ev.eventTime;
+    this.cur.eventTime = et;
+    // event times of different streams interleave slightly out of order: the timer clock never goes back
+    if (et > this.clockMs) this.clockMs = et;
+    if (!this.active) return;
+    if (this.clockMs >= this.timerAt) {
+      this.timerAt = Infinity;
+      this.counters.timers++;
+      this.strategy.onTimer(this.clockMs, this);
+    }
     this.strategy.onMarket(ev, this);
   }
 
@@ -220,7 +261,7 @@ export class StrategyRunner implements StrategyContext {
     // Unknown keeps the order in flight: the execution worker resolves it and reports the real state.
     const terminal = status === OrderStatus.Filled || status === OrderStatus.Canceled || status === OrderStatus.Rejected || status === OrderStatus.Expired;
     if (slot && (terminal || slot[2]! <= 1e-12)) this.finishInflight(id, slot);
-    this.strategy.onReport(r, this);
+    if (this.active) this.strategy.onReport(r, this);
   }
 
   /** Quantity of intent `id` not yet in the position, given one report's cumulative (NaN: TRADE_LITE) and last quantity. */
@@ -302,6 +343,13 @@ export class StrategyRunner implements StrategyContext {
   // ------------------------------------------------------------------ StrategyContext
 
   submit(req: OrderRequest): number {
+    if (!this.active) return -1;
+    const t = req.type;
+    const tif = req.tif;
+    if (t === OrderType.Market ? tif !== TimeInForce.None : t !== OrderType.Limit || !(req.price > 0) || (tif !== TimeInForce.Gtc && tif !== TimeInForce.Ioc && tif !== TimeInForce.Fok && tif !== TimeInForce.Gtx)) {
+      this.counters.unsupportedRejects++;
+      return -1;
+    }
     const sym = req.symbolId;
     const inst = this.instruments[sym]!;
     const pending = req.side === Side.Buy ? this.pendBuy[sym]! : this.pendSell[sym]!;
@@ -349,6 +397,49 @@ export class StrategyRunner implements StrategyContext {
     if (req.side === Side.Buy) this.pendBuy[sym]! += req.qty;
     else this.pendSell[sym]! += req.qty;
     return id;
+  }
+
+  cancel(intentId: number): number {
+    if (!this.active) return -1;
+    const slot = this.inflight.get(intentId);
+    if (slot === undefined) return -1;
+    const w = this.intents;
+    const base = w.claim();
+    if (base < 0) {
+      w.abort();
+      this.counters.ringFullRejects++;
+      return -1;
+    }
+    const id = this.nextIntentId++;
+    const f64 = w.f64;
+    w.i32[base * 2] = packHeader(RecordType.OrderCancel, 0, 0);
+    w.i32[base * 2 + 1] = slot[0]!;
+    f64[base + W.RECV_TS] = this.cur.recvTs;
+    f64[base + IN.INTENT_ID] = id;
+    // the target's side: a cancel refused locally is reported with it
+    f64[base + IN.SIDE] = slot[1]!;
+    f64[base + IN.ORDER_TYPE] = 0;
+    f64[base + IN.TIF] = 0;
+    f64[base + IN.PRICE_TICKS] = 0;
+    f64[base + IN.QTY_STEPS] = 0;
+    f64[base + IN.FLAGS] = 0;
+    f64[base + IN.DECISION_PRICE] = 0;
+    f64[base + IN.STOP_PRICE_TICKS] = 0;
+    f64[base + IN.READ_TS] = this.readTs;
+    f64[base + IN.EVENT_TIME] = this.cur.eventTime;
+    f64[base + IN.TARGET_ID] = intentId;
+    f64[base + W.PUB_TS] = this.clock.now();
+    w.commit();
+    this.counters.cancels++;
+    return id;
+  }
+
+  setTimer(atMs: number): void {
+    this.timerAt = atMs === atMs ? atMs : Infinity;
+  }
+
+  eventTimeMs(): number {
+    return this.clockMs;
   }
 
   position(symbolId: number): number {

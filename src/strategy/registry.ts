@@ -1,0 +1,218 @@
+import { ConfigError, showValue } from '../config/ConfigError.js';
+import type { Strategy } from './Strategy.js';
+import { PingPong } from './PingPong.js';
+import { FeeMomentum, type FeeMomentumParams } from './FeeMomentum.js';
+import { EmaImbalance, type EmaImbalanceParams } from './EmaImbalance.js';
+import type { PingPongParams } from '../config/Config.js';
+
+/**
+ * The strategy registry: every strategy the engine can run, with a typed parameter schema (defaults,
+ * ranges, allowed values) and a factory. Config `strategy.name` / `strategy.params`, the runtime control
+ * message (switch / re-parameterise) and `hft strategies` all go through it, so a parameter is validated
+ * the same way wherever it comes from. Errors name the key and what is allowed, like the config's.
+ */
+
+export type ParamValue = number | string | boolean;
+
+/** Validated parameters: every key of the strategy's schema, defaults filled in. Each strategy trades `symbol`. */
+export type StrategyParams = { symbol: string; [key: string]: ParamValue };
+
+export type ParamSpec =
+  | { type: 'number'; default: number; min: number; max: number; description: string }
+  | { type: 'integer'; default: number; min: number; max: number; description: string }
+  | { type: 'boolean'; default: boolean; description: string }
+  /** one of `allowed` */
+  | { type: 'enum'; default: string; allowed: readonly string[]; description: string }
+  /** a venue symbol; the engine also requires it to be one of the configured symbols */
+  | { type: 'symbol'; default: string; description: string };
+
+/** Schema keys typed by the strategy's own parameter type, so a schema cannot miss or misname one. */
+export type ParamSchema<P> = { readonly [K in keyof P & string]: ParamSpec };
+
+export interface StrategyDefinition<P extends StrategyParams> {
+  name: string;
+  description: string;
+  params: ParamSchema<P>;
+  /** `symbolId` = index of params.symbol among the engine's symbols */
+  create(params: P, symbolId: number): Strategy;
+}
+
+/** As stored: the parameter type erased (the schema check is what guarantees the shape). */
+interface RegisteredStrategy {
+  readonly name: string;
+  readonly description: string;
+  readonly params: Readonly<Record<string, ParamSpec>>;
+  create(params: StrategyParams, symbolId: number): Strategy;
+}
+
+const SYMBOL = /^[A-Z0-9]{2,30}$/;
+const NAME = /^[a-z][a-z0-9-]{1,40}$/;
+const registry = new Map<string, RegisteredStrategy>();
+
+export function registerStrategy<P extends StrategyParams>(def: StrategyDefinition<P>): void {
+  if (!NAME.test(def.name)) throw new Error(`strategy name ${JSON.stringify(def.name)} must be lower-case words joined by "-"`);
+  if (registry.has(def.name)) throw new Error(`strategy ${def.name} is already registered`);
+  const params = def.params as Readonly<Record<string, ParamSpec>>;
+  if (params.symbol?.type !== 'symbol') throw new Error(`strategy ${def.name}: params.symbol must be a symbol parameter`);
+  registry.set(def.name, {
+    name: def.name,
+    description: def.description,
+    params,
+    create: (p, symbolId) => def.create(p as P, symbolId),
+  });
+}
+
+export function strategyNames(): string[] {
+  return [...registry.keys()];
+}
+
+function lookup(name: string, key = 'strategy.name'): RegisteredStrategy {
+  const def = registry.get(name);
+  if (!def) throw new ConfigError(key, `must be one of ${strategyNames().join(', ')}; got ${showValue(name)}`);
+  return def;
+}
+
+/** The strategy's defaults (a fresh object). */
+export function strategyDefaults(name: string): StrategyParams {
+  const out: Record<string, ParamValue> = {};
+  for (const [k, s] of Object.entries(lookup(name).params)) out[k] = s.default;
+  return out as StrategyParams;
+}
+
+function checkParam(s: ParamSpec, v: unknown, key: string): ParamValue {
+  switch (s.type) {
+    case 'number':
+    case 'integer':
+      if (typeof v !== 'number' || !Number.isFinite(v) || (s.type === 'integer' && !Number.isInteger(v))) {
+        throw new ConfigError(key, `must be ${s.type === 'integer' ? 'an integer' : 'a number'} between ${s.min} and ${s.max}; got ${showValue(v)}`);
+      }
+      if (v < s.min || v > s.max) throw new ConfigError(key, `must be between ${s.min} and ${s.max}; got ${showValue(v)}`);
+      return v;
+    case 'boolean':
+      if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false; got ${showValue(v)}`);
+      return v;
+    case 'enum':
+      if (typeof v !== 'string' || !s.allowed.includes(v)) throw new ConfigError(key, `must be one of ${s.allowed.join(', ')}; got ${showValue(v)}`);
+      return v;
+    case 'symbol':
+      if (typeof v !== 'string' || !SYMBOL.test(v)) throw new ConfigError(key, `must be an upper-case venue symbol such as BTCUSDT; got ${showValue(v)}`);
+      return v;
+  }
+}
+
+/**
+ * Checks `raw` against the named strategy's schema and returns complete parameters: keys it omits take
+ * `base`'s values (default: the strategy's defaults; a re-parameterisation passes the current ones).
+ * Unknown keys are errors. `key` prefixes error keys (config: "strategy.params").
+ */
+export function validateStrategyParams(name: string, raw: unknown, key = 'strategy.params', base?: StrategyParams): StrategyParams {
+  const def = lookup(name);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(key, `must be an object; got ${showValue(raw)}`);
+  const given = raw as Record<string, unknown>;
+  for (const k of Object.keys(given)) {
+    if (!(k in def.params)) throw new ConfigError(`${key}.${k}`, `is not a parameter of ${name}; allowed here: ${Object.keys(def.params).join(', ')}`);
+  }
+  const from = base ?? strategyDefaults(name);
+  const out: Record<string, ParamValue> = {};
+  for (const [k, s] of Object.entries(def.params)) out[k] = k in given ? checkParam(s, given[k], `${key}.${k}`) : checkParam(s, from[k], `${key}.${k}`);
+  return out as StrategyParams;
+}
+
+/** Every symbol parameter must name one of the engine's symbols. */
+export function checkStrategySymbols(name: string, params: StrategyParams, symbols: readonly string[], key = 'strategy.params'): void {
+  for (const [k, s] of Object.entries(lookup(name).params)) {
+    if (s.type === 'symbol' && !symbols.includes(params[k] as string)) {
+      throw new ConfigError(`${key}.${k}`, `must be one of the configured symbols (${symbols.join(', ')}); got ${showValue(params[k])}`);
+    }
+  }
+}
+
+/** Builds a strategy from validated parameters (validates again: a factory never sees a bad value). */
+export function createStrategy(name: string, params: StrategyParams, symbols: readonly string[]): Strategy {
+  const p = validateStrategyParams(name, params);
+  checkStrategySymbols(name, p, symbols);
+  return lookup(name).create(p, symbols.indexOf(p.symbol));
+}
+
+export interface StrategyListing {
+  name: string;
+  description: string;
+  params: Array<{ name: string; type: ParamSpec['type']; default: ParamValue; min?: number; max?: number; allowed?: string[]; description: string }>;
+}
+
+/** The registry as data (`hft strategies --json`). */
+export function listStrategies(): StrategyListing[] {
+  return [...registry.values()].map((d) => ({
+    name: d.name,
+    description: d.description,
+    params: Object.entries(d.params).map(([k, s]) => ({
+      name: k,
+      type: s.type,
+      default: s.default,
+      ...(s.type === 'number' || s.type === 'integer' ? { min: s.min, max: s.max } : {}),
+      ...(s.type === 'enum' ? { allowed: [...s.allowed] } : {}),
+      description: s.description,
+    })),
+  }));
+}
+
+/** Human-readable listing (`hft strategies`). */
+export function formatStrategies(list: StrategyListing[] = listStrategies()): string {
+  const lines: string[] = [];
+  for (const s of list) {
+    lines.push(`${s.name}`, `  ${s.description}`);
+    for (const p of s.params) {
+      const range = p.min !== undefined ? ` [${p.min}..${p.max}]` : p.allowed ? ` {${p.allowed.join('|')}}` : '';
+      lines.push(`    ${p.name.padEnd(16)} ${p.type.padEnd(8)} default ${JSON.stringify(p.default)}${range}  ${p.description}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+// ------------------------------------------------------------------ the strategies
+
+const symbolParam = { type: 'symbol', default: 'BTCUSDT', description: 'the symbol traded (one of the configured symbols)' } as const;
+
+registerStrategy<PingPongParams>({
+  name: 'ping-pong',
+  description: 'Test strategy (Rust engine): above a trigger price, alternate BUY and SELL market orders after a cooldown; bench mode fires every Nth tick.',
+  params: {
+    symbol: symbolParam,
+    quantity: { type: 'number', default: 0.002, min: 1e-12, max: 1e9, description: 'order size, base units' },
+    cooldownMs: { type: 'integer', default: 1000, min: 0, max: 86_400_000, description: 'minimum event-time gap between orders' },
+    triggerPrice: { type: 'number', default: 0, min: 0, max: 1e12, description: 'trade only while the last price is above this (0 = always)' },
+    everyNTicks: { type: 'integer', default: 0, min: 0, max: 1e9, description: 'bench mode: an order every Nth market event (0 = off)' },
+  },
+  create: (p, sym) => new PingPong(sym, p),
+});
+
+registerStrategy<FeeMomentumParams>({
+  name: 'fee-momentum',
+  description: 'Fee-aware momentum (Rust engine): velocity over N trade ticks against base + price*2*takerFee; market orders, exits on a velocity sign change, cooldown.',
+  params: {
+    symbol: symbolParam,
+    quantity: { type: 'number', default: 0.01, min: 1e-12, max: 1e9, description: 'entry size, base units' },
+    window: { type: 'integer', default: 50, min: 2, max: 100_000, description: 'N ticks: velocity = p_t - p_(t-(N-1))' },
+    baseThreshold: { type: 'number', default: 2.0, min: 0, max: 1e9, description: 'base threshold, quote units' },
+    takerFee: { type: 'number', default: 0.0005, min: 0, max: 0.01, description: 'taker fee rate (threshold adds price*2*takerFee)' },
+    cooldownMs: { type: 'integer', default: 1000, min: 0, max: 86_400_000, description: 'minimum event-time gap between orders' },
+  },
+  create: (p, sym) => new FeeMomentum(sym, p),
+});
+
+registerStrategy<EmaImbalanceParams>({
+  name: 'ema-imbalance',
+  description: 'EMA crossover with order-book imbalance (Python event-bus system): EMA fast/slow on trades, enter IOC at the touch when diff and OBI agree, market exit after a hold time.',
+  params: {
+    symbol: symbolParam,
+    quantity: { type: 'number', default: 0.01, min: 1e-12, max: 1e9, description: 'entry size, base units' },
+    fastPeriod: { type: 'integer', default: 5, min: 1, max: 10_000, description: 'fast EMA period (trades)' },
+    slowPeriod: { type: 'integer', default: 20, min: 2, max: 10_000, description: 'slow EMA period (trades)' },
+    diffThreshold: { type: 'number', default: 0.001, min: 0, max: 1, description: 'entry when |(fast - slow)/slow| exceeds this' },
+    obiLevels: { type: 'integer', default: 5, min: 1, max: 100, description: 'book levels per side in the imbalance' },
+    obiThreshold: { type: 'number', default: 0.2, min: 0, max: 1, description: 'entry needs OBI beyond this, in the trade direction' },
+    holdMs: { type: 'integer', default: 5000, min: 1, max: 86_400_000, description: 'exit with a market order this long (event time) after entry' },
+  },
+  create: (p, sym) => new EmaImbalance(sym, p),
+});
