@@ -216,3 +216,76 @@ registerStrategy<EmaImbalanceParams>({
   },
   create: (p, sym) => new EmaImbalance(sym, p),
 });
+
+import { LiquidationCascade, CASCADE_MODES, type LiquidationCascadeParams } from './LiquidationCascade.js';
+import { LookbackMomentum, PRICE_SOURCES, type LookbackMomentumParams } from './LookbackMomentum.js';
+import { BollingerReversion, type BollingerReversionParams } from './BollingerReversion.js';
+
+registerStrategy<LiquidationCascadeParams>({
+  name: 'liquidation-cascade',
+  description: 'Liquidation cascade (Rust engine): price velocity with a trade-volume burst (as-coded sum-vs-mean, or normalized mean-vs-mean), or the venue forceOrder stream; market orders, exit when the burst fades, cooldown.',
+  params: {
+    symbol: { type: 'symbol', default: 'BTCUSDT', description: 'the symbol traded (one of the configured symbols)' },
+    quantity: { type: 'number', default: 0.01, min: 1e-12, max: 1e9, description: 'entry size, base units' },
+    mode: { type: 'enum', default: 'as-coded', allowed: CASCADE_MODES, description: 'as-coded: burst sum > avgVol*mult; normalized: burst mean > avgVol*mult; force-order: liquidation notional' },
+    window: { type: 'integer', default: 50, min: 2, max: 100_000, description: 'N trade ticks: velocity = p_t - p_(t-(N-1)), avgVol = mean qty over N' },
+    burstTicks: { type: 'integer', default: 5, min: 1, max: 100_000, description: 'burst = sum of qty over the last this many ticks (<= window)' },
+    priceThreshold: { type: 'number', default: 10.0, min: 0, max: 1e12, description: 'entry needs |velocity| above this, quote units' },
+    volumeMultiplier: { type: 'number', default: 3.0, min: 0, max: 1e6, description: 'entry needs the burst above avgVol times this' },
+    liqWindowMs: { type: 'integer', default: 5000, min: 1, max: 600_000, description: 'force-order: liquidation notional summed per side over this much event time' },
+    liqNotional: { type: 'number', default: 100_000, min: 0, max: 1e15, description: 'force-order: entry when one side liquidated at least this (quote) in the window; exit below it' },
+    cooldownMs: { type: 'integer', default: 1000, min: 0, max: 86_400_000, description: 'minimum event-time gap between orders' },
+  },
+  create: (p, sym) => new LiquidationCascade(sym, p),
+});
+
+registerStrategy<LookbackMomentumParams>({
+  name: 'lookback-momentum',
+  description: 'Lookback momentum (CCXT MVP): return over N samples (trades or closed klines) against a threshold; long above, short below minus; exit when the return loses its sign; market orders, cooldown.',
+  params: {
+    symbol: { type: 'symbol', default: 'BTCUSDT', description: 'the symbol traded (one of the configured symbols)' },
+    quantity: { type: 'number', default: 0.01, min: 1e-12, max: 1e9, description: 'entry size, base units' },
+    source: { type: 'enum', default: 'trade', allowed: PRICE_SOURCES, description: 'samples: each trade price, or each closed kline close' },
+    lookback: { type: 'integer', default: 20, min: 1, max: 100_000, description: 'return = p_t / p_(t-lookback) - 1, in samples' },
+    threshold: { type: 'number', default: 0.001, min: 0, max: 1, description: 'entry when |return| exceeds this (fraction)' },
+    cooldownMs: { type: 'integer', default: 1000, min: 0, max: 86_400_000, description: 'minimum event-time gap between orders' },
+  },
+  create: (p, sym) => new LookbackMomentum(sym, p),
+});
+
+registerStrategy<BollingerReversionParams>({
+  name: 'bollinger-reversion',
+  description: 'Bollinger mean reversion (CCXT MVP): long below the lower band, short above the upper band, exit at the moving average; market orders, cooldown.',
+  params: {
+    symbol: { type: 'symbol', default: 'BTCUSDT', description: 'the symbol traded (one of the configured symbols)' },
+    quantity: { type: 'number', default: 0.01, min: 1e-12, max: 1e9, description: 'entry size, base units' },
+    source: { type: 'enum', default: 'trade', allowed: PRICE_SOURCES, description: 'samples: each trade price, or each closed kline close' },
+    period: { type: 'integer', default: 20, min: 2, max: 100_000, description: 'moving-average (and std) window, samples' },
+    stdMultiplier: { type: 'number', default: 2.0, min: 1e-9, max: 100, description: 'bands at the mean +/- this times the population std' },
+    cooldownMs: { type: 'integer', default: 1000, min: 0, max: 86_400_000, description: 'minimum event-time gap between orders' },
+  },
+  create: (p, sym) => new BollingerReversion(sym, p),
+});
+
+import { MarketMaker, type MarketMakerParams } from './MarketMaker.js';
+registerStrategy<MarketMakerParams>({
+  name: 'market-maker',
+  description: 'Multi-level post-only market maker (Python event-bus system): quotes around the mid with inventory skew and OBI widening, diffs against resting quotes within an order-rate budget.',
+  params: {
+    symbol: { type: 'symbol', default: 'BTCUSDT', description: 'the symbol traded (one of the configured symbols)' },
+    spreadBps: { type: 'number', default: 5, min: 0.01, max: 1000, description: 'level-0 spread (bid to ask) before the imbalance widening, bps' },
+    levels: { type: 'integer', default: 3, min: 1, max: 10, description: 'quote levels per side' },
+    levelSpacingBps: { type: 'number', default: 3, min: 0, max: 1000, description: 'extra distance per level, bps' },
+    refreshMs: { type: 'integer', default: 500, min: 10, max: 3_600_000, description: 're-quote timer, event time' },
+    skewFactor: { type: 'number', default: 0.3, min: 0, max: 100, description: 'inventory skew at full inventory (unit: skewUnit)' },
+    skewUnit: { type: 'enum', default: 'half-spread', allowed: ['half-spread', 'legacy'], description: 'half-spread: skew = factor*half*inv; legacy: factor*inv/1e4 (the original)' },
+    maxInventory: { type: 'number', default: 300, min: 1e-9, max: 1e12, description: 'inventory bound, quote units: no quote that would take |inventory| past it' },
+    orderSize: { type: 'number', default: 100, min: 1e-9, max: 1e12, description: 'level-0 order size, quote units (base qty rounded to the step)' },
+    sizeStep: { type: 'number', default: 0.2, min: 0, max: 100, description: 'level k size = orderSize*(1 + sizeStep*k)' },
+    obiLevels: { type: 'integer', default: 5, min: 1, max: 100, description: 'book levels per side in the imbalance' },
+    volAdjFactor: { type: 'number', default: 0.5, min: 0, max: 100, description: 'spread widening: half*(1 + volAdjFactor*|OBI|)' },
+    requoteBps: { type: 'number', default: 5, min: 0, max: 10_000, description: 'refresh early when the mid moves more than this since the last refresh, bps' },
+    maxOrdersPerSec: { type: 'integer', default: 5, min: 1, max: 1000, description: 'places + cancels per 1000 ms of event time' },
+  },
+  create: (p, sym) => new MarketMaker(sym, p),
+});
