@@ -18,6 +18,7 @@ import { runBookBench, type BookBenchRow } from './micro/book.js';
 import { runReplayBench } from './replay.js';
 import { formatMatchingBench, runMatchingBench } from './matching.js';
 import { runFeatureBench } from './micro/features.js';
+import { formatStrategyBench, runStrategyBench } from './strategies.js';
 
 interface MicroResult {
   opsPerSec: number;
@@ -47,6 +48,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
     ring?: { recordsPerSec: number; records: number; errors: number };
     /** order transport: request call -> bytes written (send) and -> response (rtt), µs, same run */
     transport?: Awaited<ReturnType<typeof runHttpTransportBench>>;
+    /** every registered strategy: per-event step p50/p99, minor GCs and heap growth over 1 M events */
+    strategies?: Awaited<ReturnType<typeof runStrategyBench>>;
     /** strategy features: ns per incremental update */
     features?: Array<{ name: string; nsPerUpdate: number }>;
     /** depth events applied per second on one thread: BookSync + L2Book next to simpler books */
@@ -86,6 +89,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
     log('strategy features: ns per incremental update');
     result.features = await runFeatureBench(quick ? { updates: 200_000, passes: 3 } : {});
     process.stdout.write('\nstrategy feature          ns/update\n' + result.features.map((f) => `${f.name.padEnd(26)} ${f.nsPerUpdate.toFixed(1).padStart(8)}`).join('\n') + '\n');
+    log('strategies: per-event step over 1 M synthetic events each, in-process');
+    result.strategies = await runStrategyBench();
+    process.stdout.write('\n' + formatStrategyBench(result.strategies) + '\n');
     log('order book: depth events applied per second (BookSync + L2Book vs sorted array vs Map)');
     result.book = await runBookBench({ quick });
     printBook(result.book);
