@@ -292,6 +292,15 @@ export class Engine {
     await new Promise((r) => setTimeout(r, 250));
   }
 
+  /**
+   * Diagnostics / tests: ring A, B or C of the running (or stopped) engine. A ring's slots keep their last
+   * records after being consumed, so ring B read from slot 0 is the intent log of a run that wrote fewer
+   * intents than its capacity (test/strategy-parity.test.ts). Read-only use: the workers own the cursors.
+   */
+  ringForInspection(name: 'A' | 'B' | 'C'): SpscRing | undefined {
+    return this.rings['ABC'.indexOf(name)];
+  }
+
   /** Forget what was measured so far (end of a warm-up): histograms, GC counts. */
   async resetMeasurements(): Promise<void> {
     await this.flushStats();
