@@ -50,6 +50,11 @@ const LOOP_SHIFT_MAX = 16;
  * a full snapshot; they double when a side outgrows them (rare), otherwise nothing is allocated.
  */
 class Ladder {
+  /**
+   * Arguments of set / remove / locate: [key, qty]. Doubles passed to a call V8 does not inline are boxed
+   * (one heap number each, per call); through this array they never are. Callers write it, then call.
+   */
+  readonly arg = new Float64Array(2);
   /** block slot s holds its levels at lv[s * BW ...] as key, qty pairs */
   lv: Float64Array;
   /** levels in each slot */
@@ -91,7 +96,8 @@ class Ladder {
    * Finds `key`: sets `pos` to the position of the block that holds it (or should) and returns the index
    * within that block, or ~insertionIndex. Needs at least one block.
    */
-  locate(key: number): number {
+  locate(): number {
+    const key = this.arg[0]!;
     const low = this.low;
     let p = this.nb - 1;
     if (key < low[p]!) {
@@ -130,8 +136,10 @@ class Ladder {
     return ~lo;
   }
 
-  /** Sets the quantity at `key` (qty > 0), inserting the level if needed. */
-  set(key: number, qty: number): void {
+  /** Sets the quantity at key = arg[0] to qty = arg[1] (> 0), inserting the level if needed. */
+  set(): void {
+    const key = this.arg[0]!;
+    const qty = this.arg[1]!;
     if (this.nb === 0) {
       const s = this.alloc();
       this.cnt[s] = 0;
@@ -139,7 +147,7 @@ class Ladder {
       this.low[0] = key;
       this.nb = 1;
     }
-    const i = this.locate(key);
+    const i = this.locate();
     let p = this.pos;
     let slot = this.order[p]!;
     if (i >= 0) {
@@ -175,10 +183,10 @@ class Ladder {
     if (idx === 0) this.low[p] = key;
   }
 
-  /** Removes the level at `key`; a missing level is not an error (Binance sends deletes of unknown levels). */
-  remove(key: number): void {
+  /** Removes the level at key = arg[0]; a missing level is not an error (Binance sends deletes of unknown levels). */
+  remove(): void {
     if (this.nb === 0) return;
-    const i = this.locate(key);
+    const i = this.locate();
     if (i < 0) return;
     const p = this.pos;
     const slot = this.order[p]!;
@@ -237,7 +245,8 @@ class Ladder {
 
   qtyOf(key: number): number {
     if (this.nb === 0) return 0;
-    const i = this.locate(key);
+    this.arg[0] = key;
+    const i = this.locate();
     return i >= 0 ? this.lv[this.order[this.pos]! * BW + 2 * i + 1]! : 0;
   }
 
@@ -356,14 +365,36 @@ export class L2Book {
 
   applyBid(price: number, qty: number): void {
     if (price !== price) return; // NaN would break the ladder's order
-    if (qty > 0) this.bids.set(price, qty);
-    else this.bids.remove(price);
+    const a = this.bids.arg;
+    a[0] = price;
+    a[1] = qty;
+    if (qty > 0) this.bids.set();
+    else this.bids.remove();
   }
 
   applyAsk(price: number, qty: number): void {
     if (price !== price) return;
-    if (qty > 0) this.asks.set(-price, qty);
-    else this.asks.remove(-price);
+    const a = this.asks.arg;
+    a[0] = -price;
+    a[1] = qty;
+    if (qty > 0) this.asks.set();
+    else this.asks.remove();
+  }
+
+  /**
+   * Applies the level (price, qty) stored at f64[w], f64[w + 1] to one side. Only integers cross the call,
+   * so the hot appliers (ring records) box nothing even where V8 does not inline.
+   */
+  applyLevelAt(f64: Float64Array, w: number, ask: boolean): void {
+    const price = f64[w]!;
+    if (price !== price) return;
+    const qty = f64[w + 1]!;
+    const side = ask ? this.asks : this.bids;
+    const a = side.arg;
+    a[0] = ask ? -price : price;
+    a[1] = qty;
+    if (qty > 0) side.set();
+    else side.remove();
   }
 
   clearSide(side: BookSide): void {
@@ -458,10 +489,7 @@ export function applyDepthLevels(book: L2Book, f64: Float64Array, i32: Int32Arra
   if (n > DEPTH_LEVELS_PER_RECORD) n = DEPTH_LEVELS_PER_RECORD;
   const askMask = depthAskMask(count);
   let w = base + DEPTH.LEVELS;
-  for (let j = 0; j < n; j++, w += 2) {
-    if (((askMask >>> j) & 1) !== 0) book.applyAsk(f64[w]!, f64[w + 1]!);
-    else book.applyBid(f64[w]!, f64[w + 1]!);
-  }
+  for (let j = 0; j < n; j++, w += 2) book.applyLevelAt(f64, w, ((askMask >>> j) & 1) !== 0);
   if ((headerFlags(h) & RecordFlag.Last) !== 0) book.lastUpdateId = f64[base + DEPTH.FINAL_UPDATE_ID]!;
 }
 
