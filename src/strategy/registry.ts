@@ -289,3 +289,36 @@ registerStrategy<MarketMakerParams>({
   },
   create: (p, sym) => new MarketMaker(sym, p),
 });
+
+import { GateScalper, GATE_SCALPER_MODES, type GateScalperParams } from './GateScalper.js';
+registerStrategy<GateScalperParams>({
+  name: 'gate-scalper',
+  description: 'Gate.io tick scalper: composite signal (weighted momentum, surge, imbalances, gates, votes, funding blackout), OBI or MA mode; IOC entries at a premium, risk sizing, TP/SL/trailing/partial exits.',
+  params: {
+    symbol: { type: 'symbol', default: 'BTCUSDT', description: 'the symbol traded (one of the configured symbols)' },
+    mode: { type: 'enum', default: 'composite', allowed: GATE_SCALPER_MODES, description: 'composite: the full signal; obi: book imbalance + volume ratio; ma: SMA fast/slow' },
+    equity: { type: 'number', default: 1000, min: 1e-6, max: 1e12, description: 'account equity (quote) for the risk sizing (no account view in the API yet)' },
+    entryPremium: { type: 'number', default: 0.0001, min: 0, max: 0.05, description: 'IOC limit at the touch plus this fraction' },
+    cooldownMs: { type: 'integer', default: 4000, min: 0, max: 86_400_000, description: 'minimum event-time gap between entries (all modes)' },
+    momentumWindow: { type: 'integer', default: 10, min: 4, max: 10_000, description: 'composite: n tick returns in m, the surge and the imbalance' },
+    momentumThreshold: { type: 'number', default: 0.0008, min: 0, max: 1, description: 'composite: |m| gate' },
+    volumeThreshold: { type: 'number', default: 2.5, min: 0, max: 1e6, description: 'composite: surge gate' },
+    imbalanceThreshold: { type: 'number', default: 0.6, min: 0, max: 1, description: 'composite: |trade imbalance| gate (and |ob| for trending)' },
+    entryThreshold: { type: 'number', default: 0.2, min: 0, max: 1, description: 'composite: score threshold T (x1.5 when ranging; short at -0.9T)' },
+    volatilityThreshold: { type: 'number', default: 0.0003, min: 0, max: 1, description: 'composite: mean |r| for trending (last jump: twice this)' },
+    minConfidence: { type: 'number', default: 0.5, min: 0, max: 1, description: 'composite: minimum confidence' },
+    minLiquidity: { type: 'number', default: 500, min: 0, max: 1e12, description: 'composite: top-3 depth (base) below this counts as trending' },
+    idleVolatility: { type: 'number', default: 0.00003, min: 0, max: 1, description: 'composite: idle (no entry) when mean |r| is below this' },
+    trendScale: { type: 'number', default: 0.002, min: 1e-9, max: 1, description: 'composite: a series return of this much is a full (+/-1) trend bias' },
+    trendSmoothing: { type: 'number', default: 0.3, min: 0, max: 1, description: 'composite: EMA factor of the trend bias, per bar close' },
+    fundingBlackoutMs: { type: 'integer', default: 600_000, min: 0, max: 86_400_000, description: 'composite: no entries within this of a funding time (markPrice)' },
+    obiLevels: { type: 'integer', default: 5, min: 1, max: 100, description: 'obi: book levels per side' },
+    obiThreshold: { type: 'number', default: 0.0005, min: 0, max: 1, description: 'obi: long at OBI >= this, short at <= -this' },
+    volumeRatio: { type: 'number', default: 0.95, min: 0, max: 1e6, description: 'obi: needs sum vol(5) / mean vol(20) >= this' },
+    fastPeriod: { type: 'integer', default: 8, min: 1, max: 10_000, description: 'ma: fast SMA (trades)' },
+    slowPeriod: { type: 'integer', default: 21, min: 2, max: 10_000, description: 'ma: slow SMA (trades)' },
+    maThreshold: { type: 'number', default: 0.00008, min: 0, max: 1, description: 'ma: |(fast - slow)/slow| entry threshold' },
+    maCross: { type: 'boolean', default: false, description: 'ma: enter only on the tick the diff crosses the threshold' },
+  },
+  create: (p, sym) => new GateScalper(sym, p),
+});
