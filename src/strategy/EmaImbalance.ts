@@ -107,13 +107,7 @@ export class EmaImbalance implements Strategy {
       return;
     }
     const req = this.req;
-    req.symbolId = sym;
-    req.side = pos > 0 ? Side.Sell : Side.Buy;
-    req.type = OrderType.Market;
-    req.tif = TimeInForce.None;
-    req.price = 0;
-    req.qty = pos > 0 ? pos : -pos;
-    req.reduceOnly = true;
+    req.market(sym, pos > 0 ? Side.Sell : Side.Buy, pos > 0 ? pos : -pos, true);
     const id = ctx.submit(req);
     if (id < 0) {
       this.refused++;

@@ -547,13 +547,7 @@ export class GateScalper implements Strategy {
       return;
     }
     const req = this.req;
-    req.symbolId = sym;
-    req.side = ex.exitSide() === Side.Sell ? Side.Sell : Side.Buy;
-    req.type = OrderType.Market;
-    req.tif = TimeInForce.None;
-    req.price = 0;
-    req.qty = qty;
-    req.reduceOnly = true;
+    req.market(sym, ex.exitSide() === Side.Sell ? Side.Sell : Side.Buy, qty, true);
     const id = ctx.submit(req);
     if (id < 0) {
       this.refused++;

@@ -1,4 +1,4 @@
-import { OrderType, RecordType, Side, TimeInForce } from '../ring/layout.js';
+import { RecordType, Side } from '../ring/layout.js';
 import { PriceVelocity } from './features/PriceVelocity.js';
 import { OrderRequest, type Strategy, type StrategyContext } from './Strategy.js';
 import type { ExecReportView, MarketEvent } from './views.js';
@@ -91,13 +91,7 @@ export class LookbackMomentum implements Strategy {
       qty = this.p.quantity;
     } else return;
     const req = this.req;
-    req.symbolId = this.symbolId;
-    req.side = side;
-    req.type = OrderType.Market;
-    req.tif = TimeInForce.None;
-    req.price = 0;
-    req.qty = qty;
-    req.reduceOnly = reduce;
+    req.market(this.symbolId, side, qty, reduce);
     const id = ctx.submit(req);
     if (id < 0) {
       this.refused++;

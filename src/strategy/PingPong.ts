@@ -1,4 +1,4 @@
-import { ExecType, OrderType, RecordType, Side, TimeInForce } from '../ring/layout.js';
+import { ExecType, RecordType, Side } from '../ring/layout.js';
 import type { PingPongParams } from '../config/Config.js';
 import { OrderRequest, type Strategy, type StrategyContext } from './Strategy.js';
 import type { ExecReportView, MarketEvent } from './views.js';
@@ -44,13 +44,7 @@ export class PingPong implements Strategy {
     }
     if (ctx.isStale(this.symbolId)) return;
     const req = this.req;
-    req.symbolId = this.symbolId;
-    req.side = this.nextSide;
-    req.type = OrderType.Market;
-    req.tif = TimeInForce.None;
-    req.price = 0;
-    req.qty = this.p.quantity;
-    req.reduceOnly = false;
+    req.market(this.symbolId, this.nextSide, this.p.quantity, false);
     const id = ctx.submit(req);
     if (id < 0) {
       this.refused++;

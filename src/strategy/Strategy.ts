@@ -1,4 +1,4 @@
-import type { BookState, OrderType, Side, TimeInForce } from '../ring/layout.js';
+import { OrderType, TimeInForce, type BookState, type Side } from '../ring/layout.js';
 import type { L2Book } from '../book/L2Book.js';
 import type { ExecReportView, MarketEvent } from './views.js';
 import type { Instrument } from '../core/Instrument.js';
@@ -42,6 +42,18 @@ export class OrderRequest {
   price = 0;
   qty = 0;
   reduceOnly = false;
+
+  /** Sets every field for a market order (small enough to inline: no double is boxed). */
+  market(symbolId: number, side: Side, qty: number, reduceOnly: boolean): this {
+    this.symbolId = symbolId;
+    this.side = side;
+    this.type = OrderType.Market;
+    this.tif = TimeInForce.None;
+    this.price = 0;
+    this.qty = qty;
+    this.reduceOnly = reduceOnly;
+    return this;
+  }
 }
 
 export interface StrategyContext {
