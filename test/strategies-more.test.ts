@@ -1,12 +1,9 @@
+import { strategyRig } from './helpers/strategyRig.js';
 import { describe, expect, it } from 'vitest';
-import { ArraySlotWriter } from '../src/ring/SlotWriter.js';
-import {
-  AT, ExecType, FO, IN, IntentFlag, KL, OrderStatus, OrderType, RecordFlag, RecordType, RP, Side, TimeInForce, W,
-  packHeader, INTENT_SLOT_BYTES, MARKET_SLOT_BYTES, REPORT_SLOT_BYTES,
-} from '../src/ring/layout.js';
+
+import { ExecType, IntentFlag, OrderStatus, OrderType, RecordType, Side, TimeInForce } from '../src/ring/layout.js';
 import { makeInstrument } from '../src/core/Instrument.js';
-import { StrategyRunner } from '../src/strategy/StrategyRunner.js';
-import { PreTradeLimits } from '../src/risk/PreTradeLimits.js';
+
 import type { Strategy } from '../src/strategy/Strategy.js';
 import { LiquidationCascade, type LiquidationCascadeParams } from '../src/strategy/LiquidationCascade.js';
 import { LookbackMomentum } from '../src/strategy/LookbackMomentum.js';
@@ -19,77 +16,9 @@ const inst = [makeInstrument('BTCUSDT', '0.10', '0.001', '0.001', '100'), makeIn
 
 /** A runner in-process around `strat`: hand-built ring A / C records in, ring B intents read back. */
 function harness(strat: Strategy) {
-  const intents = new ArraySlotWriter(INTENT_SLOT_BYTES, 64);
-  let t = 1000;
-  const runner = new StrategyRunner(strat, inst, intents, new PreTradeLimits({ maxOrderQty: 1, maxPosition: 1 }), { now: () => ++t });
-  const market = new ArraySlotWriter(MARKET_SLOT_BYTES, 1);
-  const reports = new ArraySlotWriter(REPORT_SLOT_BYTES, 1);
-  const feed = (fill: (f64: Float64Array, i32: Int32Array, b: number) => void): void => {
-    market.reset();
-    const b = market.claim();
-    fill(market.f64, market.i32, b);
-    market.f64[b + W.RECV_TS] = 500;
-    market.commit();
-    runner.beginBatch(900);
-    runner.onMarketRecord(market.f64, market.i32, b);
-  };
-  const trade = (price: number, eventTime: number, qty = 0.1, sym = 0): void =>
-    feed((f64, i32, b) => {
-      i32[b * 2] = packHeader(RecordType.AggTrade, 0, 0);
-      i32[b * 2 + 1] = sym;
-      f64[b + AT.PRICE] = price;
-      f64[b + AT.QTY] = qty;
-      f64[b + AT.EVENT_TIME] = eventTime;
-    });
-  /** a forceOrder: `avgPrice`/`cumQty` 0 for a snapshot before any fill */
-  const liquidation = (side: Side, price: number, qty: number, avgPrice: number, cumQty: number, eventTime: number): void =>
-    feed((f64, i32, b) => {
-      i32[b * 2] = packHeader(RecordType.ForceOrder, 0, 0);
-      i32[b * 2 + 1] = 0;
-      f64[b + FO.EVENT_TIME] = eventTime;
-      f64[b + FO.TRADE_TIME] = eventTime;
-      f64[b + FO.SIDE] = side;
-      f64[b + FO.PRICE] = price;
-      f64[b + FO.QTY] = qty;
-      f64[b + FO.AVG_PRICE] = avgPrice;
-      f64[b + FO.LAST_QTY] = cumQty;
-      f64[b + FO.CUM_QTY] = cumQty;
-    });
-  /** a 1 m kline whose close time is `eventTime` */
-  const kline = (close: number, eventTime: number, closed: boolean): void =>
-    feed((f64, i32, b) => {
-      i32[b * 2] = packHeader(RecordType.Kline, closed ? RecordFlag.Closed : 0, 0);
-      i32[b * 2 + 1] = 0;
-      f64[b + KL.EVENT_TIME] = eventTime;
-      f64[b + KL.OPEN_TIME] = eventTime - 59_999;
-      f64[b + KL.CLOSE_TIME] = eventTime;
-      f64[b + KL.OPEN] = close;
-      f64[b + KL.HIGH] = close;
-      f64[b + KL.LOW] = close;
-      f64[b + KL.CLOSE] = close;
-    });
-  const fill = (intentId: number, side: Side, qty = 0.01): void => {
-    reports.reset();
-    const b = reports.claim();
-    reports.i32[b * 2] = packHeader(RecordType.ExecReport, 0, 0);
-    reports.i32[b * 2 + 1] = 0;
-    reports.f64[b + RP.INTENT_ID] = intentId;
-    reports.f64[b + RP.EXEC_TYPE] = ExecType.Fill;
-    reports.f64[b + RP.STATUS] = OrderStatus.Filled;
-    reports.f64[b + RP.SIDE] = side;
-    reports.f64[b + RP.LAST_QTY] = qty;
-    reports.f64[b + RP.CUM_QTY] = qty;
-    reports.commit();
-    runner.onReportRecord(reports.f64, reports.i32, reports.u8, b);
-  };
-  const intent = (i: number) => {
-    const b = intents.base(i);
-    const f = intents.f64;
-    return {
-      kind: intents.i32[b * 2]! & 0xff, sym: intents.i32[b * 2 + 1]!, id: f[b + IN.INTENT_ID]!, side: f[b + IN.SIDE]!, type: f[b + IN.ORDER_TYPE]!, tif: f[b + IN.TIF]!,
-      priceTicks: f[b + IN.PRICE_TICKS]!, qtySteps: f[b + IN.QTY_STEPS]!, flags: f[b + IN.FLAGS]!, eventTime: f[b + IN.EVENT_TIME]!, target: f[b + IN.TARGET_ID]!,
-    };
-  };
+  const { runner, intents, trade: rigTrade, liquidation, kline, report, intent } = strategyRig(strat, inst);
+  const trade = (price: number, eventTime: number, qty = 0.1, sym = 0): void => rigTrade(price, eventTime, qty, sym);
+  const fill = (intentId: number, side: Side, qty = 0.01): void => report(intentId, ExecType.Fill, OrderStatus.Filled, side, qty);
   /** every intent written so far */
   const all = () => Array.from({ length: intents.count }, (_, i) => intent(i));
   return { runner, intents, trade, liquidation, kline, fill, intent, all };

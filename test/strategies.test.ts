@@ -1,16 +1,13 @@
+import { strategyRig, type RigLevel } from './helpers/strategyRig.js';
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ArraySlotWriter } from '../src/ring/SlotWriter.js';
-import {
-  AT, BT, BookState, DEPTH, ExecType, FS, IN, IntentFlag, OrderStatus, OrderType, RecordFlag, RecordType, RP, Side, TimeInForce, W,
-  depthCount, packHeader, INTENT_SLOT_BYTES, MARKET_SLOT_BYTES, REPORT_SLOT_BYTES,
-} from '../src/ring/layout.js';
+
+import { BookState, ExecType, IntentFlag, OrderStatus, OrderType, RecordType, Side, TimeInForce } from '../src/ring/layout.js';
 import { makeInstrument } from '../src/core/Instrument.js';
-import { StrategyRunner } from '../src/strategy/StrategyRunner.js';
-import { PreTradeLimits } from '../src/risk/PreTradeLimits.js';
+
 import { OrderRequest, type Strategy, type StrategyContext } from '../src/strategy/Strategy.js';
 import type { ExecReportView, MarketEvent } from '../src/strategy/views.js';
 import { FeeMomentum } from '../src/strategy/FeeMomentum.js';
@@ -26,82 +23,13 @@ const inst = [makeInstrument('BTCUSDT', '0.10', '0.001', '0.001', '100'), makeIn
 
 /** A runner in-process around `strat`, with hand-built ring A / C records and ring B read back. */
 function harness(strat: Strategy, risk = { maxOrderQty: 1, maxPosition: 1 }) {
-  const intents = new ArraySlotWriter(INTENT_SLOT_BYTES, 64);
-  let t = 1000;
-  const runner = new StrategyRunner(strat, inst, intents, new PreTradeLimits(risk), { now: () => ++t });
-  const market = new ArraySlotWriter(MARKET_SLOT_BYTES, 1);
-  const reports = new ArraySlotWriter(REPORT_SLOT_BYTES, 1);
-  const feed = (fill: (f64: Float64Array, i32: Int32Array, b: number) => void): void => {
-    market.reset();
-    const b = market.claim();
-    fill(market.f64, market.i32, b);
-    market.f64[b + W.RECV_TS] = 500;
-    market.commit();
-    runner.beginBatch(900);
-    runner.onMarketRecord(market.f64, market.i32, b);
-  };
-  const trade = (price: number, eventTime: number, sym = 0): void =>
-    feed((f64, i32, b) => {
-      i32[b * 2] = packHeader(RecordType.AggTrade, 0, 0);
-      i32[b * 2 + 1] = sym;
-      f64[b + AT.PRICE] = price;
-      f64[b + AT.QTY] = 0.1;
-      f64[b + AT.EVENT_TIME] = eventTime;
-    });
-  const ticker = (bid: number, ask: number, eventTime: number): void =>
-    feed((f64, i32, b) => {
-      i32[b * 2] = packHeader(RecordType.BookTicker, 0, 0);
-      i32[b * 2 + 1] = 0;
-      f64[b + BT.BID] = bid;
-      f64[b + BT.ASK] = ask;
-      f64[b + BT.BID_QTY] = 1;
-      f64[b + BT.ASK_QTY] = 1;
-      f64[b + BT.EVENT_TIME] = eventTime;
-    });
-  /** a whole book (Reset) of at most 4 levels: [price, qty, isAsk] */
-  const depthReset = (levels: Array<[number, number, boolean]>, eventTime: number): void =>
-    feed((f64, i32, b) => {
-      let mask = 0;
-      levels.forEach(([p, q, ask], j) => {
-        f64[b + DEPTH.LEVELS + 2 * j] = p;
-        f64[b + DEPTH.LEVELS + 2 * j + 1] = q;
-        if (ask) mask |= 1 << j;
-      });
-      i32[b * 2] = packHeader(RecordType.Depth, RecordFlag.First | RecordFlag.Last | RecordFlag.Reset, depthCount(levels.length, mask));
-      i32[b * 2 + 1] = 0;
-      f64[b + DEPTH.FINAL_UPDATE_ID] = 1;
-      f64[b + DEPTH.EVENT_TIME] = eventTime;
-    });
-  const bookState = (st: BookState): void =>
-    feed((f64, i32, b) => {
-      i32[b * 2] = packHeader(RecordType.FeedStatus, 0, 0);
-      i32[b * 2 + 1] = 0;
-      f64[b + FS.BOOK_STATE] = st;
-      f64[b + FS.CONNECTED] = 1;
-    });
-  const report = (intentId: number, execType: ExecType, status: OrderStatus, side: Side, lastQty = 0): void => {
-    reports.reset();
-    const b = reports.claim();
-    reports.i32[b * 2] = packHeader(RecordType.ExecReport, 0, 0);
-    reports.i32[b * 2 + 1] = 0;
-    reports.f64[b + RP.INTENT_ID] = intentId;
-    reports.f64[b + RP.EXEC_TYPE] = execType;
-    reports.f64[b + RP.STATUS] = status;
-    reports.f64[b + RP.SIDE] = side;
-    reports.f64[b + RP.LAST_QTY] = lastQty;
-    reports.f64[b + RP.CUM_QTY] = lastQty;
-    reports.commit();
-    runner.onReportRecord(reports.f64, reports.i32, reports.u8, b);
-  };
-  const intent = (i: number) => {
-    const b = intents.base(i);
-    const f = intents.f64;
-    return {
-      kind: intents.i32[b * 2]! & 0xff, sym: intents.i32[b * 2 + 1]!, id: f[b + IN.INTENT_ID]!, side: f[b + IN.SIDE]!, type: f[b + IN.ORDER_TYPE]!, tif: f[b + IN.TIF]!,
-      priceTicks: f[b + IN.PRICE_TICKS]!, qtySteps: f[b + IN.QTY_STEPS]!, flags: f[b + IN.FLAGS]!, eventTime: f[b + IN.EVENT_TIME]!, target: f[b + IN.TARGET_ID]!,
-    };
-  };
-  return { runner, intents, trade, ticker, depthReset, bookState, report, intent };
+  const rig = strategyRig(strat, inst, risk);
+  const trade = (price: number, eventTime: number, sym = 0): void => rig.trade(price, eventTime, 0.1, sym);
+  const ticker = (bid: number, ask: number, eventTime: number): void => rig.ticker(bid, ask, eventTime);
+  const depthReset = (levels: RigLevel[], eventTime: number): void => rig.depthReset(levels, eventTime);
+  const bookState = (st: BookState): void => rig.bookState(st);
+  const report = (intentId: number, execType: ExecType, status: OrderStatus, side: Side, lastQty = 0): void => rig.report(intentId, execType, status, side, lastQty);
+  return { runner: rig.runner, intents: rig.intents, trade, ticker, depthReset, bookState, report, intent: rig.intent };
 }
 
 const market = { type: OrderType.Market, tif: TimeInForce.None, priceTicks: 0 };

@@ -1,12 +1,9 @@
+import { strategyRig } from './helpers/strategyRig.js';
 import { describe, expect, it } from 'vitest';
-import { ArraySlotWriter } from '../src/ring/SlotWriter.js';
-import {
-  AT, BookState, DEPTH, ExecType, FS, IN, IntentFlag, MP, OrderStatus, OrderType, RecordFlag, RecordType, RP, Side, TimeInForce, W,
-  depthCount, packHeader, INTENT_SLOT_BYTES, MARKET_SLOT_BYTES, REPORT_SLOT_BYTES,
-} from '../src/ring/layout.js';
+
+import { BookState, ExecType, IN, IntentFlag, OrderStatus, OrderType, RecordType, Side, TimeInForce } from '../src/ring/layout.js';
 import { makeInstrument } from '../src/core/Instrument.js';
-import { StrategyRunner } from '../src/strategy/StrategyRunner.js';
-import { PreTradeLimits } from '../src/risk/PreTradeLimits.js';
+
 import { GateRefusal, GateScalper, type GateScalperParams } from '../src/strategy/GateScalper.js';
 import { ExitReason } from '../src/strategy/exits/ExitManager.js';
 import { createStrategy, strategyDefaults } from '../src/strategy/registry.js';
@@ -30,75 +27,9 @@ type Level = [number, number, boolean];
 
 function harness(p: Partial<GateScalperParams>) {
   const strat = new GateScalper(0, { ...BASE, ...p });
-  const intents = new ArraySlotWriter(INTENT_SLOT_BYTES, 64);
-  let t = 1000;
-  const runner = new StrategyRunner(strat, [INST], intents, new PreTradeLimits({ maxOrderQty: 100, maxPosition: 100 }), { now: () => ++t });
-  const market = new ArraySlotWriter(MARKET_SLOT_BYTES, 1);
-  const reports = new ArraySlotWriter(REPORT_SLOT_BYTES, 1);
-  const feed = (fill: (f64: Float64Array, i32: Int32Array, b: number) => void): void => {
-    market.reset();
-    const b = market.claim();
-    fill(market.f64, market.i32, b);
-    market.f64[b + W.RECV_TS] = 500;
-    market.commit();
-    runner.beginBatch(900);
-    runner.onMarketRecord(market.f64, market.i32, b);
-  };
+  const { runner, intents, trade: rigTrade, depthReset: book, bookState, markPrice, report } = strategyRig(strat, [INST], { maxOrderQty: 100, maxPosition: 100 });
   /** `sold` = the aggressor sold (buyerMaker) */
-  const trade = (price: number, eventTime: number, qty = 1, sold = false): void =>
-    feed((f64, i32, b) => {
-      i32[b * 2] = packHeader(RecordType.AggTrade, 0, 0);
-      i32[b * 2 + 1] = 0;
-      f64[b + AT.PRICE] = price;
-      f64[b + AT.QTY] = qty;
-      f64[b + AT.EVENT_TIME] = eventTime;
-      f64[b + AT.BUYER_MAKER] = sold ? 1 : 0;
-    });
-  /** a whole book (Reset) of at most 4 levels */
-  const book = (levels: Level[], eventTime: number): void =>
-    feed((f64, i32, b) => {
-      let mask = 0;
-      levels.forEach(([px, q, ask], j) => {
-        f64[b + DEPTH.LEVELS + 2 * j] = px;
-        f64[b + DEPTH.LEVELS + 2 * j + 1] = q;
-        if (ask) mask |= 1 << j;
-      });
-      i32[b * 2] = packHeader(RecordType.Depth, RecordFlag.First | RecordFlag.Last | RecordFlag.Reset, depthCount(levels.length, mask));
-      i32[b * 2 + 1] = 0;
-      f64[b + DEPTH.FINAL_UPDATE_ID] = 1;
-      f64[b + DEPTH.EVENT_TIME] = eventTime;
-    });
-  const bookState = (st: BookState): void =>
-    feed((f64, i32, b) => {
-      i32[b * 2] = packHeader(RecordType.FeedStatus, 0, 0);
-      i32[b * 2 + 1] = 0;
-      f64[b + FS.BOOK_STATE] = st;
-      f64[b + FS.CONNECTED] = 1;
-    });
-  const markPrice = (mark: number, nextFundingTime: number, eventTime: number): void =>
-    feed((f64, i32, b) => {
-      i32[b * 2] = packHeader(RecordType.MarkPrice, 0, 0);
-      i32[b * 2 + 1] = 0;
-      f64[b + MP.EVENT_TIME] = eventTime;
-      f64[b + MP.MARK] = mark;
-      f64[b + MP.NEXT_FUNDING_TIME] = nextFundingTime;
-    });
-  const report = (intentId: number, execType: ExecType, status: OrderStatus, side: Side, qty = 0, price = 0): void => {
-    reports.reset();
-    const b = reports.claim();
-    reports.i32[b * 2] = packHeader(RecordType.ExecReport, 0, 0);
-    reports.i32[b * 2 + 1] = 0;
-    reports.f64[b + RP.INTENT_ID] = intentId;
-    reports.f64[b + RP.EXEC_TYPE] = execType;
-    reports.f64[b + RP.STATUS] = status;
-    reports.f64[b + RP.SIDE] = side;
-    reports.f64[b + RP.LAST_QTY] = qty;
-    reports.f64[b + RP.LAST_PRICE] = price;
-    reports.f64[b + RP.CUM_QTY] = qty;
-    reports.f64[b + RP.AVG_PRICE] = price;
-    reports.commit();
-    runner.onReportRecord(reports.f64, reports.i32, reports.u8, b);
-  };
+  const trade = (price: number, eventTime: number, qty = 1, sold = false): void => rigTrade(price, eventTime, qty, 0, sold);
   const fill = (id: number, side: Side, qty: number, price: number): void => report(id, ExecType.Fill, OrderStatus.Filled, side, qty, price);
   const expire = (id: number, side: Side): void => report(id, ExecType.Expired, OrderStatus.Expired, side);
   const intent = (i: number) => {

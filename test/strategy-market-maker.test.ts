@@ -1,12 +1,9 @@
+import { strategyRig } from './helpers/strategyRig.js';
 import { describe, expect, it } from 'vitest';
-import { ArraySlotWriter } from '../src/ring/SlotWriter.js';
-import {
-  AT, BookState, DEPTH, ExecType, FS, IN, OrderStatus, OrderType, RecordFlag, RecordType, RP, Side, TimeInForce, W,
-  depthCount, packHeader, INTENT_SLOT_BYTES, MARKET_SLOT_BYTES, REPORT_SLOT_BYTES,
-} from '../src/ring/layout.js';
+
+import { BookState, ExecType, IN, OrderStatus, OrderType, RecordType, Side, TimeInForce } from '../src/ring/layout.js';
 import { makeInstrument, type Instrument } from '../src/core/Instrument.js';
-import { StrategyRunner } from '../src/strategy/StrategyRunner.js';
-import { PreTradeLimits } from '../src/risk/PreTradeLimits.js';
+
 import { MarketMaker, type MarketMakerParams } from '../src/strategy/MarketMaker.js';
 import { createStrategy, strategyDefaults } from '../src/strategy/registry.js';
 
@@ -23,63 +20,8 @@ const DEFAULTS: MarketMakerParams = {
 /** The runner in-process around a market maker, with hand-built ring A / C records and ring B read back. */
 function harness(p: Partial<MarketMakerParams>, inst: Instrument = FINE) {
   const strat = new MarketMaker(0, { ...DEFAULTS, ...p });
-  const intents = new ArraySlotWriter(INTENT_SLOT_BYTES, 128);
-  let t = 1000;
-  const runner = new StrategyRunner(strat, [inst], intents, new PreTradeLimits({ maxOrderQty: 10, maxPosition: 100 }), { now: () => ++t });
-  const market = new ArraySlotWriter(MARKET_SLOT_BYTES, 1);
-  const reports = new ArraySlotWriter(REPORT_SLOT_BYTES, 1);
-  const feed = (fill: (f64: Float64Array, i32: Int32Array, b: number) => void): void => {
-    market.reset();
-    const b = market.claim();
-    fill(market.f64, market.i32, b);
-    market.f64[b + W.RECV_TS] = 500;
-    market.commit();
-    runner.beginBatch(900);
-    runner.onMarketRecord(market.f64, market.i32, b);
-  };
-  const trade = (price: number, eventTime: number): void =>
-    feed((f64, i32, b) => {
-      i32[b * 2] = packHeader(RecordType.AggTrade, 0, 0);
-      i32[b * 2 + 1] = 0;
-      f64[b + AT.PRICE] = price;
-      f64[b + AT.QTY] = 0.1;
-      f64[b + AT.EVENT_TIME] = eventTime;
-    });
-  /** a whole book (Reset) of at most 4 levels: [price, qty, isAsk] */
-  const book = (levels: Array<[number, number, boolean]>, eventTime: number): void =>
-    feed((f64, i32, b) => {
-      let mask = 0;
-      levels.forEach(([px, q, ask], j) => {
-        f64[b + DEPTH.LEVELS + 2 * j] = px;
-        f64[b + DEPTH.LEVELS + 2 * j + 1] = q;
-        if (ask) mask |= 1 << j;
-      });
-      i32[b * 2] = packHeader(RecordType.Depth, RecordFlag.First | RecordFlag.Last | RecordFlag.Reset, depthCount(levels.length, mask));
-      i32[b * 2 + 1] = 0;
-      f64[b + DEPTH.FINAL_UPDATE_ID] = 1;
-      f64[b + DEPTH.EVENT_TIME] = eventTime;
-    });
-  const bookState = (st: BookState): void =>
-    feed((f64, i32, b) => {
-      i32[b * 2] = packHeader(RecordType.FeedStatus, 0, 0);
-      i32[b * 2 + 1] = 0;
-      f64[b + FS.BOOK_STATE] = st;
-      f64[b + FS.CONNECTED] = 1;
-    });
-  const report = (intentId: number, execType: ExecType, status: OrderStatus, side: Side, lastQty = 0): void => {
-    reports.reset();
-    const b = reports.claim();
-    reports.i32[b * 2] = packHeader(RecordType.ExecReport, 0, 0);
-    reports.i32[b * 2 + 1] = 0;
-    reports.f64[b + RP.INTENT_ID] = intentId;
-    reports.f64[b + RP.EXEC_TYPE] = execType;
-    reports.f64[b + RP.STATUS] = status;
-    reports.f64[b + RP.SIDE] = side;
-    reports.f64[b + RP.LAST_QTY] = lastQty;
-    reports.f64[b + RP.CUM_QTY] = lastQty;
-    reports.commit();
-    runner.onReportRecord(reports.f64, reports.i32, reports.u8, b);
-  };
+  const { runner, intents, trade: rigTrade, depthReset: book, bookState, report } = strategyRig(strat, [inst], { maxOrderQty: 10, maxPosition: 100 }, 128);
+  const trade = (price: number, eventTime: number): void => rigTrade(price, eventTime);
   const ack = (...ids: number[]): void => {
     for (const id of ids) report(id, ExecType.Ack, OrderStatus.New, Side.Buy);
   };
