@@ -14,6 +14,7 @@ import {
 } from '../src/venues/binance/errors.js';
 import { RejectReason } from '../src/ring/layout.js';
 import { HAVE_SHARED_FIXTURES, fixtureLines } from './helpers/fixtures.js';
+import { steadyHeapGrowth } from './helpers/steadyHeap.js';
 
 
 /**
@@ -229,10 +230,10 @@ describe('Binance error classification: HTTP statuses (§1.6)', () => {
       return s;
     };
     run(100_000); // warm up (JIT)
-    globalThis.gc?.();
-    const before = process.memoryUsage().heapUsed;
-    expect(run(1_000_000)).toBe(0);
+    let sum = 0;
+    const growth = steadyHeapGrowth(() => (sum += run(1_000_000)));
+    expect(sum).toBe(0);
     // 1M allocations of even 16 bytes would be 16 MB; allow noise from the test runner itself
-    expect(process.memoryUsage().heapUsed - before).toBeLessThan(4 * 1024 * 1024);
+    expect(growth).toBeLessThan(4 * 1024 * 1024);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RateBudget, Refusal, Weight, WindowCount, depthWeight } from '../src/venues/binance/RateBudget.js';
 import { Rng } from '../src/sim/rng.js';
+import { steadyHeapGrowth } from './helpers/steadyHeap.js';
 
 /** Ms since some minute boundary, so window ends are easy to read. */
 const T0 = 1_700_000_040_000; // a multiple of 60 000
@@ -218,9 +219,14 @@ describe('RateBudget: hot path', () => {
       return ok;
     };
     run(100_000, T0);
-    globalThis.gc?.();
-    const before = process.memoryUsage().heapUsed;
-    expect(run(1_000_000, T0 + 10_000)).toBe(2_000_000);
-    expect(process.memoryUsage().heapUsed - before).toBeLessThan(4 * 1024 * 1024);
+    let t0 = T0;
+    let granted = 0;
+    const growth = steadyHeapGrowth(() => {
+      t0 += 100_000;
+      granted += run(1_000_000, t0);
+    });
+    expect(granted).toBe(5 * 2_000_000);
+    // 2M allocations of even 16 bytes would be 32 MB
+    expect(growth).toBeLessThan(4 * 1024 * 1024);
   });
 });

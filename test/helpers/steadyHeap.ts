@@ -1,0 +1,22 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+/**
+ * Heap growth of the steady state of a hot loop: the smallest growth over several measured rounds, each
+ * after a full GC. A round that ran while the optimising compiler had not yet delivered (slow or loaded CI
+ * machines compile later) boxes numbers in the interpreter; the later rounds run the optimised code, and a
+ * loop that allocates in its optimised form grows the heap in every round.
+ */
+export function steadyHeapGrowth(run: () => void, rounds = 5): number {
+  v8.setFlagsFromString('--expose-gc');
+  const fullGc = vm.runInNewContext('gc') as () => void;
+  let least = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rounds; r++) {
+    fullGc();
+    const before = process.memoryUsage().heapUsed;
+    run();
+    const growth = process.memoryUsage().heapUsed - before;
+    if (growth < least) least = growth;
+  }
+  return least;
+}
