@@ -56,6 +56,8 @@ export interface StrategyBenchOptions {
   warmup?: number;
   /** also a first row "(no-op strategy)": the runner, mirror book and harness alone (default false) */
   baseline?: boolean;
+  /** only these strategies (default: every registered one) */
+  only?: readonly string[];
 }
 
 /** Does nothing: what the runner, its mirror book and this harness cost without a strategy. */
@@ -330,7 +332,8 @@ export async function runStrategyBench(opts: StrategyBenchOptions = {}): Promise
   const gc = new GcCounter();
   const samples = new Float64Array(Math.ceil(events / SAMPLE_EVERY));
   try {
-    for (const name of opts.baseline ? [NOOP, ...strategyNames()] : strategyNames()) {
+    const names = opts.only ? strategyNames().filter((n) => opts.only!.includes(n)) : strategyNames();
+    for (const name of opts.baseline ? [NOOP, ...names] : names) {
       const d = new Driver(name, tape);
       for (let done = 0; done < warmup; done += YIELD_EVERY) {
         d.run(Math.min(YIELD_EVERY, warmup - done));
