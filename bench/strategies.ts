@@ -278,6 +278,8 @@ class Driver {
         } else this.report(id, ExecType.Ack, OrderStatus.New, side, 0, 0);
       } else if (kind === RecordType.OrderCancel) {
         this.report(f[b + IN.TARGET_ID]!, ExecType.Canceled, OrderStatus.Canceled, side, 0, 0);
+      } else if (kind === RecordType.OrderAmend) {
+        this.report(f[b + IN.TARGET_ID]!, ExecType.Ack, OrderStatus.New, side, 0, 0);
       }
     }
     w.reset();

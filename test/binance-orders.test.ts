@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createHmac } from 'node:crypto';
 import { signHex, wsApiPayload } from '../src/venues/binance/sign.js';
 import { BinanceOrderEncoder } from '../src/venues/binance/OrderEncoder.js';
-import { classifyOrderResponse } from '../src/venues/binance/orderResponse.js';
+import { classifyAlgoResponse, classifyOrderResponse } from '../src/venues/binance/orderResponse.js';
 import { makeInstrument, formatSteps, parseStep, qtyToSteps } from '../src/core/Instrument.js';
 import { writeScaled } from '../src/core/Instrument.js';
 import { ExecType, IN, IntentFlag, OrderStatus, OrderType, Side, TimeInForce } from '../src/ring/layout.js';
@@ -83,6 +83,36 @@ describe('BinanceOrderEncoder', () => {
     expect(enc.clientOrderId(42)).toBe('htest-42');
     expect(enc.clientOrderId(42)).toMatch(/^[.A-Z:/a-z0-9_-]{1,36}$/);
   });
+
+  const encodeWith = (fn: 'encodeAlgo' | 'encodeAmend', f: Float64Array): string => {
+    const out = Buffer.alloc(1024);
+    const n = enc[fn](f, 0, 0, 1591702613943, out);
+    const body = out.toString('latin1', 0, n);
+    const [payload, sig] = body.split('&signature=') as [string, string];
+    expect(sig).toBe(createHmac('sha256', SECRET).update(payload).digest('hex'));
+    return payload;
+  };
+
+  it('conditional orders: POST /fapi/v1/algoOrder bodies (close-position stop on the mark price, reduce-only take-profit, trailing stop)', () => {
+    expect(encodeWith('encodeAlgo', intent({ [IN.SIDE]: Side.Sell, [IN.ORDER_TYPE]: OrderType.StopMarket, [IN.STOP_PRICE_TICKS]: 1000005, [IN.FLAGS]: IntentFlag.ClosePosition | IntentFlag.TriggerOnMark }))).toBe(
+      'symbol=BTCUSDT&side=SELL&algoType=CONDITIONAL&type=STOP_MARKET&closePosition=true&triggerPrice=100000.5&workingType=MARK_PRICE&clientAlgoId=htest-42&recvWindow=5000&timestamp=1591702613943',
+    );
+    expect(encodeWith('encodeAlgo', intent({ [IN.ORDER_TYPE]: OrderType.TakeProfitMarket, [IN.STOP_PRICE_TICKS]: 990000, [IN.FLAGS]: IntentFlag.ReduceOnly }))).toBe(
+      'symbol=BTCUSDT&side=BUY&algoType=CONDITIONAL&type=TAKE_PROFIT_MARKET&quantity=0.015&reduceOnly=true&triggerPrice=99000.0&clientAlgoId=htest-42&recvWindow=5000&timestamp=1591702613943',
+    );
+    expect(encodeWith('encodeAlgo', intent({ [IN.SIDE]: Side.Sell, [IN.ORDER_TYPE]: OrderType.TrailingStopMarket, [IN.CALLBACK_RATE]: 0.8, [IN.STOP_PRICE_TICKS]: 1010000, [IN.FLAGS]: IntentFlag.ReduceOnly }))).toBe(
+      'symbol=BTCUSDT&side=SELL&algoType=CONDITIONAL&type=TRAILING_STOP_MARKET&quantity=0.015&reduceOnly=true&callbackRate=0.8&activatePrice=101000.0&clientAlgoId=htest-42&recvWindow=5000&timestamp=1591702613943',
+    );
+    expect(() => encodeWith('encodeAlgo', intent({ [IN.ORDER_TYPE]: OrderType.StopMarket }))).toThrow(/trigger price/);
+    expect(() => encodeWith('encodeAlgo', intent({ [IN.ORDER_TYPE]: OrderType.TrailingStopMarket, [IN.CALLBACK_RATE]: 11 }))).toThrow(/callback rate/);
+    expect(() => encodeWith('encodeAlgo', intent({}))).toThrow(/not a conditional/);
+  });
+
+  it('amend: PUT /fapi/v1/order by the target\'s client order id with side, new quantity and price', () => {
+    expect(encodeWith('encodeAmend', intent({ [IN.SIDE]: Side.Sell, [IN.ORDER_TYPE]: OrderType.Limit, [IN.TARGET_ID]: 17, [IN.PRICE_TICKS]: 1042357, [IN.QTY_STEPS]: 20 }))).toBe(
+      'symbol=BTCUSDT&origClientOrderId=htest-17&side=SELL&quantity=0.020&price=104235.7&recvWindow=5000&timestamp=1591702613943',
+    );
+  });
 });
 
 describe('order response classification', () => {
@@ -104,6 +134,18 @@ describe('order response classification', () => {
     expect(classifyOrderResponse(503, b({ msg: 'Unknown error, please check your request or try again later.' })).status).toBe(OrderStatus.Unknown);
     expect(classifyOrderResponse(502, Buffer.from('<html>bad gateway</html>')).status).toBe(OrderStatus.Unknown);
     expect(classifyOrderResponse(400, Buffer.from('garbage')).status).toBe(OrderStatus.Rejected);
+  });
+});
+
+describe('algo-order response classification', () => {
+  const b = (o: unknown): Buffer => Buffer.from(JSON.stringify(o));
+  it('NEW algo object -> ack with the algo id; cancel answer (string code "200") -> canceled; errors as for orders', () => {
+    expect(classifyAlgoResponse(200, b({ algoId: 123456789, clientAlgoId: 'x-1', algoType: 'CONDITIONAL', orderType: 'STOP_MARKET', algoStatus: 'NEW', updateTime: 9 }))).toMatchObject({
+      status: OrderStatus.New, execType: ExecType.Ack, orderId: 123456789, venueTime: 9,
+    });
+    expect(classifyAlgoResponse(200, b({ algoId: 5, clientAlgoId: 'x-1', code: '200', msg: 'success' }))).toMatchObject({ status: OrderStatus.Canceled, execType: ExecType.Canceled, orderId: 5 });
+    expect(classifyAlgoResponse(400, b({ code: -4045, msg: 'Reach max stop order limit.' }))).toMatchObject({ status: OrderStatus.Rejected, code: -4045 });
+    expect(classifyAlgoResponse(200, b({ algoId: 5, algoStatus: 'WHATEVER' })).status).toBe(OrderStatus.Unknown);
   });
 });
 

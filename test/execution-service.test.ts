@@ -6,7 +6,7 @@ import { Engine, fetchVenueSymbols } from '../src/engine/Engine.js';
 import { ExecutionService, type ExecutionServiceOptions } from '../src/exec/ExecutionService.js';
 import { GatedReportWriter, RingReportSink } from '../src/exec/OrderTransport.js';
 import { UnknownResolver, type OrderQuery } from '../src/exec/UnknownResolver.js';
-import type { OrderResolution, OrderResponse } from '../src/venues/binance/RestClient.js';
+import { BinanceRestClient, type OrderResolution, type OrderResponse } from '../src/venues/binance/RestClient.js';
 import { ExecType, IN, INTENT_SLOT_BYTES, OrderStatus, OrderType, REPORT_SLOT_BYTES, RP, RecordType, RejectReason, Side, TimeInForce, W, headerType, packHeader } from '../src/ring/layout.js';
 import { SpscRing } from '../src/ring/SpscRing.js';
 import { PreTradeLimits } from '../src/risk/PreTradeLimits.js';
@@ -384,6 +384,60 @@ describe('execution service: lost responses are resolved by client order id, nev
       expect(r.service.counters()).toMatchObject({ cancels: 2, ...(transport === 'wsapi' ? { viaPreferred: 3 } : { viaRest: 3 }) });
       await r.service.stop();
     }
+  }, 30_000);
+});
+
+describe('conditional orders on the algo-order service', () => {
+  it('a protective stop (close-position, on the mark price) rests at the venue, triggers there, and its fill comes back under its intent; stops are cancelled on the algo endpoint', async () => {
+    const v = await venue();
+    const r = await rig(v, { transport: 'http' });
+    const rest = new BinanceRestClient({ baseUrl: v.restUrl, apiKey: v.apiKey, apiSecret: v.apiSecret });
+    cleanups.push(() => rest.close());
+    await rest.init();
+    const entry = r.market(Side.Buy, 0.002);
+    await r.until(() => Math.abs(r.runner.position(0) - 0.002) < 1e-12 && r.runner.inflightCount() === 0, 'entry filled');
+    const mark = Number(v.markPrice('BTCUSDT'));
+    expect(entry).toBeGreaterThan(0);
+
+    const req = new OrderRequest();
+    // a stop 2% under the mark on the mark price, closing whatever the position is; a take-profit 5% over
+    // it for 0.001 on the contract price; a 1.5% trailing stop
+    const stopPx = Math.round(mark * 0.98 * 10) / 10;
+    req.conditional(0, OrderType.StopMarket, Side.Sell, stopPx, 0.002, true);
+    req.triggerOnMark = true;
+    const stop = r.runner.submit(req);
+    const tpPx = Math.round(mark * 1.05 * 10) / 10;
+    const tp = r.runner.submit(req.conditional(0, OrderType.TakeProfitMarket, Side.Sell, tpPx, 0.001, false));
+    const trail = r.runner.submit(req.trailingStop(0, Side.Sell, 0.001, 1.5, 0));
+    expect([stop, tp, trail].every((id) => id > 0)).toBe(true);
+    // refused before the ring: a stop without a trigger price, a trailing stop outside 0.1..10 %
+    expect(r.runner.submit(req.conditional(0, OrderType.StopMarket, Side.Sell, 0, 0.002, true))).toBe(-1);
+    expect(r.runner.submit(req.trailingStop(0, Side.Sell, 0.001, 12, 0))).toBe(-1);
+    await r.until(() => [stop, tp, trail].every((id) => r.of(id).length >= 1), 'algo acks');
+    for (const id of [stop, tp, trail]) expect(r.of(id)[0]).toMatchObject({ status: OrderStatus.New, execType: ExecType.Ack });
+    const open = await rest.openAlgoOrders('BTCUSDT');
+    if (!open.ok) throw new Error(open.msg);
+    const byType = Object.fromEntries(open.data.map((a) => [a.orderType, a]));
+    expect(byType.STOP_MARKET).toMatchObject({ side: 'SELL', closePosition: true, triggerPrice: stopPx.toFixed(2), workingType: 'MARK_PRICE' });
+    expect(byType.TAKE_PROFIT_MARKET).toMatchObject({ side: 'SELL', reduceOnly: true, quantity: '0.001', triggerPrice: tpPx.toFixed(2), workingType: 'CONTRACT_PRICE' });
+    expect(byType.TRAILING_STOP_MARKET).toMatchObject({ side: 'SELL', reduceOnly: true, quantity: '0.001', callbackRate: '1.5' });
+    expect(r.service.counters()).toMatchObject({ conditionals: 3 });
+    // reduce-only by construction: conditional orders are not counted as pending exposure
+    expect(Math.abs(r.runner.pendingQty(0, Side.Sell))).toBe(0);
+
+    // cancel the trailing stop and the take-profit: their targets report Canceled (algo endpoint, by clientAlgoId)
+    expect(r.runner.cancel(trail)).toBeGreaterThan(0);
+    expect(r.runner.cancel(tp)).toBeGreaterThan(0);
+    await r.until(() => r.of(trail).some((x) => x.status === OrderStatus.Canceled) && r.of(tp).some((x) => x.status === OrderStatus.Canceled), 'algo cancels');
+
+    // the mark falls through the stop: the venue triggers it, its market order closes the position, and the
+    // fill reaches the runner on the user stream under the stop's intent (clientAlgoId = our client id)
+    v.setMarkPrice('BTCUSDT', (stopPx * 0.99).toFixed(1));
+    await r.until(() => venuePos(v) === 0, 'the venue closed the position');
+    await r.until(() => Math.abs(r.runner.position(0)) < 1e-12 && r.runner.inflightCount() === 0, 'the runner saw the stop fill and its end');
+    expect(r.records.some((x) => x.stream && x.intentId === stop && x.execType === ExecType.Fill)).toBe(true);
+    const after = await rest.openAlgoOrders('BTCUSDT');
+    expect(after.ok && after.data.length).toBe(0);
   }, 30_000);
 });
 

@@ -16,7 +16,7 @@ import { FeedHandler } from '../src/feed/FeedHandler.js';
 import { OrderGateway } from '../src/exec/OrderGateway.js';
 import { BinanceOrderEncoder } from '../src/venues/binance/OrderEncoder.js';
 import { ExecReportView } from '../src/strategy/views.js';
-import { AT, BT, ExecType, IN, OrderStatus, OrderType, RecordType, Side, W, headerType, packHeader, MARKET_SLOT_BYTES, INTENT_SLOT_BYTES, REPORT_SLOT_BYTES } from '../src/ring/layout.js';
+import { AT, BT, ExecType, IN, IntentFlag, OrderStatus, OrderType, RecordType, Side, W, headerType, packHeader, MARKET_SLOT_BYTES, INTENT_SLOT_BYTES, REPORT_SLOT_BYTES } from '../src/ring/layout.js';
 import { nowNs } from '../src/util/clock.js';
 import { PROJECT_ROOT } from './helpers/fixtures.js';
 
@@ -116,7 +116,7 @@ describe('against the venue simulator', () => {
     await venue.close();
   });
 
-  async function gatewayRun(secret: string, intents: Array<{ side: Side; qtySteps: number; type?: OrderType }>, reportCapacity = 64, extra: { filters?: boolean; budget?: RateBudget } = {}) {
+  async function gatewayRun(secret: string, intents: Array<{ side: Side; qtySteps: number; type?: OrderType; stopTicks?: number; flags?: number }>, reportCapacity = 64, extra: { filters?: boolean; budget?: RateBudget } = {}) {
     const { instruments, filters } = await fetchVenueSymbols(venue.restUrl, ['BTCUSDT', 'ETHUSDT']);
     const ringB = SpscRing.create('B', 64, INTENT_SLOT_BYTES);
     const ringC = SpscRing.create('C', reportCapacity, REPORT_SLOT_BYTES);
@@ -139,6 +139,8 @@ describe('against the venue simulator', () => {
       ringB.f64[b + IN.SIDE] = it.side;
       ringB.f64[b + IN.ORDER_TYPE] = it.type ?? OrderType.Market;
       ringB.f64[b + IN.QTY_STEPS] = it.qtySteps;
+      ringB.f64[b + IN.STOP_PRICE_TICKS] = it.stopTicks ?? 0;
+      ringB.f64[b + IN.FLAGS] = it.flags ?? 0;
       ringB.f64[b + W.RECV_TS] = nowNs();
       ringB.f64[b + W.PUB_TS] = nowNs();
       ringB.commit();
@@ -205,14 +207,27 @@ describe('against the venue simulator', () => {
     expect(venue.stats().ordersAccepted).toBe(sentBefore);
   });
 
-  it('execution gateway: a conditional order type is refused locally (the venue takes those only on /fapi/v1/algoOrder)', async () => {
+  it('execution gateway: conditional orders go to /fapi/v1/algoOrder; a broken one is refused before sending', async () => {
     const sentBefore = venue.stats().orderRequests;
-    const { out, counters } = await gatewayRun(venue.apiSecret, [{ side: Side.Sell, qtySteps: 10, type: OrderType.StopMarket }]);
-    expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({ execType: ExecType.Reject, sentTs: 0, code: 0 });
-    expect(out[0]!.msg).toMatch(/algo-order endpoint/);
-    expect(counters.sent).toBe(0);
-    expect(venue.stats().orderRequests).toBe(sentBefore);
+    const mark = Number(venue.markPrice('BTCUSDT'));
+    const trigger = Math.round(mark * 0.9 * 10); // ticks of 0.1
+    const { out, counters } = await gatewayRun(venue.apiSecret, [
+      { side: Side.Sell, qtySteps: 10, type: OrderType.StopMarket, stopTicks: trigger, flags: IntentFlag.ReduceOnly },
+      // no trigger price: PRICE_FILTER, locally
+      { side: Side.Sell, qtySteps: 10, type: OrderType.StopMarket },
+      // a trigger price off the tick grid: PRICE_FILTER, locally
+      { side: Side.Sell, qtySteps: 10, type: OrderType.TakeProfitMarket, stopTicks: 0.5, flags: IntentFlag.ReduceOnly },
+    ], 64, { filters: true });
+    expect(out).toHaveLength(3);
+    const byId = new Map(out.map((r) => [r.intentId, r]));
+    expect(byId.get(1)).toMatchObject({ execType: ExecType.Ack, status: OrderStatus.New, code: 0 });
+    expect(byId.get(1)!.sentTs).toBeGreaterThan(0);
+    expect(byId.get(2)).toMatchObject({ execType: ExecType.Reject, sentTs: 0 });
+    expect(byId.get(2)!.msg).toMatch(/price must be a positive/);
+    expect(byId.get(3)).toMatchObject({ execType: ExecType.Reject, sentTs: 0 });
+    expect(counters).toMatchObject({ conditionals: 1, filterRejects: 2, encodeErrors: 0 });
+    // only the algo order reached the venue's order endpoints
+    expect(venue.stats().orderRequests - sentBefore).toBeLessThanOrEqual(1);
   });
 
   it('execution gateway: the local order budget refuses orders past its limit, and a halt refuses all', async () => {

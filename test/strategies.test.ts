@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
-import { BookState, ExecType, IntentFlag, OrderStatus, OrderType, RecordType, Side, TimeInForce } from '../src/ring/layout.js';
+import { BookState, ExecType, IN, IntentFlag, OrderStatus, OrderType, RecordType, Side, TimeInForce } from '../src/ring/layout.js';
 import { makeInstrument } from '../src/core/Instrument.js';
 
 import { OrderRequest, type Strategy, type StrategyContext } from '../src/strategy/Strategy.js';
@@ -200,7 +200,7 @@ describe('strategy API: timers, cancels, order types', () => {
     expect(h.intents.count).toBe(2);
   });
 
-  it('accepts MARKET and LIMIT GTC/IOC/FOK/GTX; refuses conditional types, a limit without price or TIF, a market with a TIF', () => {
+  it('accepts MARKET, LIMIT GTC/IOC/FOK/GTX and well-formed conditionals; refuses a conditional without trigger, a limit without price or TIF, a market with a TIF', () => {
     const h = harness(new Probe());
     const req = new OrderRequest();
     req.qty = 0.001;
@@ -220,6 +220,19 @@ describe('strategy API: timers, cancels, order types', () => {
     expect(tryIt(OrderType.Market, TimeInForce.Ioc, 0)).toBe(-1);
     expect(h.runner.counters.unsupportedRejects).toBe(5);
     expect(h.intents.count).toBe(5);
+    // conditionals: a reduce-only or close-position stop with a trigger; a reduce-only trailing stop of 0.1..10 %
+    expect(h.runner.submit(req.conditional(0, OrderType.StopMarket, Side.Sell, 95, 0.001, true))).toBeGreaterThan(0);
+    expect(h.runner.submit(req.conditional(0, OrderType.TakeProfitMarket, Side.Sell, 105, 0.001, false))).toBeGreaterThan(0);
+    expect(h.runner.submit(req.trailingStop(0, Side.Sell, 0.001, 0.5, 0))).toBeGreaterThan(0);
+    expect(h.runner.submit(req.trailingStop(0, Side.Sell, 0.001, 0.05, 0))).toBe(-1);
+    req.conditional(0, OrderType.StopMarket, Side.Sell, 95, 0.001, false);
+    req.reduceOnly = false; // a stop that could open a position is not a protective order
+    expect(h.runner.submit(req)).toBe(-1);
+    expect(h.runner.counters).toMatchObject({ conditionals: 3, unsupportedRejects: 7 });
+    expect(h.intents.count).toBe(8);
+    expect(h.intents.f64[h.intents.base(5) + IN.STOP_PRICE_TICKS]).toBe(950);
+    expect(h.intents.f64[h.intents.base(5) + IN.FLAGS]).toBe(IntentFlag.ClosePosition);
+    expect(h.intents.f64[h.intents.base(7) + IN.CALLBACK_RATE]).toBe(0.5);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Histogram } from 'hdr-histogram-js';
-import { ExecType, IN, OrderStatus, OrderType, RecordType, RejectReason, W } from '../ring/layout.js';
+import { ExecType, IN, IntentFlag, OrderStatus, OrderType, RecordType, RejectReason, W } from '../ring/layout.js';
 import type { SpscRing } from '../ring/SpscRing.js';
 import type { SlotWriter } from '../ring/SlotWriter.js';
 import type { Drainable } from '../ring/WaitStrategy.js';
@@ -17,6 +17,10 @@ export interface GatewayCounters {
   intents: number;
   /** OrderCancel intents */
   cancels: number;
+  /** OrderAmend intents */
+  amends: number;
+  /** conditional orders (stop, take-profit, trailing) sent to the algo-order endpoint */
+  conditionals: number;
   sent: number;
   responses: number;
   acks: number;
@@ -75,6 +79,10 @@ const REFUSAL_TEXT: Record<number, string> = {
   [Refusal.Backoff]: 'backing off after HTTP 429',
 };
 
+function isConditional(t: number): boolean {
+  return t === OrderType.StopMarket || t === OrderType.TakeProfitMarket || t === OrderType.TrailingStopMarket;
+}
+
 /** Recent cancel intents -> their target (direct-mapped): an Unknown cancel is resolved on the target order. */
 const CANCEL_TABLE = 1024;
 
@@ -108,7 +116,7 @@ export class OrderGateway implements Drainable, ExecReportSink {
   private tracker: OrderTrackerHook | null = null;
   private readonly checkOut: CheckOutcome = { reason: RejectReason.None, text: '' };
   private readonly c = {
-    intents: 0, cancels: 0, acks: 0, fills: 0, rejects: 0, expired: 0, canceled: 0, unknown: 0,
+    intents: 0, cancels: 0, amends: 0, conditionals: 0, acks: 0, fills: 0, rejects: 0, expired: 0, canceled: 0, unknown: 0,
     filterRejects: 0, budgetRejects: 0, viaPreferred: 0, viaRest: 0, transportFallbacks: 0,
   };
   private readonly cancelId = new Float64Array(CANCEL_TABLE).fill(-1);
@@ -227,6 +235,7 @@ export class OrderGateway implements Drainable, ExecReportSink {
       if (hopB) recordNs(hopB, readTs - f64[base + W.PUB_TS]!);
       if (type === RecordType.OrderNew) this.sendNew(f64, sym, base, readTs);
       else if (type === RecordType.OrderCancel) this.sendCancel(f64, sym, base, readTs);
+      else if (type === RecordType.OrderAmend) this.sendAmend(f64, sym, base, readTs);
       else this.rejectLocal(sym, f64[base + IN.INTENT_ID]!, f64[base + IN.SIDE]!, f64[base + W.RECV_TS]!, RejectReason.Unknown, 0, 'unsupported intent type');
     }
     ring.release(n);
@@ -249,7 +258,26 @@ export class OrderGateway implements Drainable, ExecReportSink {
 
   private sendNew(f64: Float64Array, symbolId: number, base: number, readTs: number): void {
     if (!this.preSendCheck(f64, symbolId, base)) return;
+    if (isConditional(f64[base + IN.ORDER_TYPE]!)) {
+      // The venue takes conditional orders only on its algo-order service (since 2025-12), over REST here.
+      this.c.conditionals++;
+      this.c.viaRest++;
+      this.rest.placeAlgo(f64, symbolId, base, readTs);
+      return;
+    }
     this.route().place(f64, symbolId, base, readTs);
+  }
+
+  /** OrderAmend: `PUT /fapi/v1/order` over REST; counts toward the order-rate budget like a new order. */
+  private sendAmend(f64: Float64Array, symbolId: number, base: number, readTs: number): void {
+    this.c.amends++;
+    const budget = this.opts.budget;
+    if (budget !== undefined && !budget.tryAcquireOrder(this.opts.venueTimeMs())) {
+      this.refuseByBudget(symbolId, f64[base + IN.INTENT_ID]!, f64[base + IN.SIDE]!, f64[base + W.RECV_TS]!);
+      return;
+    }
+    this.c.viaRest++;
+    this.rest.amend(f64, symbolId, base, readTs);
   }
 
   private sendCancel(f64: Float64Array, symbolId: number, base: number, readTs: number): void {
@@ -263,7 +291,8 @@ export class OrderGateway implements Drainable, ExecReportSink {
     const k = id & (CANCEL_TABLE - 1);
     this.cancelId[k] = id;
     this.cancelTarget[k] = f64[base + IN.TARGET_ID]!;
-    this.route().cancel(f64, symbolId, base, readTs);
+    if (isConditional(f64[base + IN.ORDER_TYPE]!)) this.rest.cancelAlgo(f64, symbolId, base, readTs);
+    else this.route().cancel(f64, symbolId, base, readTs);
   }
 
   /**
@@ -272,18 +301,13 @@ export class OrderGateway implements Drainable, ExecReportSink {
    */
   private preSendCheck(f64: Float64Array, symbolId: number, base: number): boolean {
     const type = f64[base + IN.ORDER_TYPE]!;
-    if (type !== OrderType.Market && type !== OrderType.Limit) {
-      // Since 2025-12 the venue takes conditional orders only on /fapi/v1/algoOrder (POST /fapi/v1/order
-      // answers -4120). The order path here sends MARKET and LIMIT; conditional orders go through
-      // BinanceRestClient.newAlgoOrder. Refused locally rather than sent to fail.
-      this.c.filterRejects++;
-      this.rejectLocal(symbolId, f64[base + IN.INTENT_ID]!, f64[base + IN.SIDE]!, f64[base + W.RECV_TS]!, RejectReason.Unknown, 0, 'conditional order types go through the algo-order endpoint, not this order path');
-      return false;
-    }
     const filters = this.opts.filters?.[symbolId];
-    if (filters !== undefined) {
+    const conditional = isConditional(type);
+    // a close-position stop has no quantity to check; other conditional orders are checked on their trigger price
+    if (filters !== undefined && !(conditional && (f64[base + IN.FLAGS]! & IntentFlag.ClosePosition) !== 0)) {
       const side = f64[base + IN.SIDE]!;
-      const r = checkOrder(filters, side, f64[base + IN.ORDER_TYPE]!, f64[base + IN.PRICE_TICKS]!, f64[base + IN.QTY_STEPS]!, undefined, (f64[base + IN.FLAGS]! & 1) !== 0, this.checkOut);
+      const priceTicks = conditional ? f64[base + IN.STOP_PRICE_TICKS]! : f64[base + IN.PRICE_TICKS]!;
+      const r = checkOrder(filters, side, type, priceTicks, f64[base + IN.QTY_STEPS]!, undefined, (f64[base + IN.FLAGS]! & IntentFlag.ReduceOnly) !== 0, this.checkOut);
       if (r !== RejectReason.None) {
         this.c.filterRejects++;
         this.rejectLocal(symbolId, f64[base + IN.INTENT_ID]!, side, f64[base + W.RECV_TS]!, r, 0, this.checkOut.text);

@@ -3,7 +3,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { ExecType, IN, OrderStatus, RejectReason, W } from '../ring/layout.js';
 import { recordNs } from '../metrics/StageHistograms.js';
 import type { BinanceOrderEncoder } from '../venues/binance/OrderEncoder.js';
-import { classifyOrderResponse } from '../venues/binance/orderResponse.js';
+import { classifyAlgoResponse, classifyOrderResponse } from '../venues/binance/orderResponse.js';
 import { HttpConnection, type HttpHeaderView, type HttpResponseHandler } from '../net/HttpConnection.js';
 import type { RateBudget } from '../venues/binance/RateBudget.js';
 import type { ExecReportSink, OrderTransport } from './OrderTransport.js';
@@ -41,8 +41,12 @@ const BODY_BYTES = 1024;
 const EMPTY = Buffer.alloc(0);
 const MAX_IN_FLIGHT = 256;
 const ORDER_PATH = '/fapi/v1/order';
+const ALGO_PATH = '/fapi/v1/algoOrder';
 const KIND_PLACE = 1;
 const KIND_CANCEL = 2;
+const KIND_ALGO_PLACE = 3;
+const KIND_ALGO_CANCEL = 4;
+const KIND_AMEND = 5;
 
 /**
  * One in-flight request: its body buffer, its state, and the response callbacks of both transports (the
@@ -208,18 +212,57 @@ export class RestOrderTransport implements OrderTransport {
   }
 
   cancel(f64: Float64Array, symbolId: number, base: number, readTs: number): void {
+    this.cancelVia(f64, symbolId, base, readTs, KIND_CANCEL);
+  }
+
+  /** A conditional order (stop, take-profit, trailing): `POST /fapi/v1/algoOrder`. */
+  placeAlgo(f64: Float64Array, symbolId: number, base: number, readTs: number): void {
     const h = this.acquire(symbolId, f64[base + IN.INTENT_ID]!, f64[base + IN.SIDE]!, f64[base + W.RECV_TS]!, readTs);
     if (h === undefined) return;
-    const target = f64[base + IN.TARGET_ID]!;
     try {
-      h.bodyLen = this.encoder.encodeCancel(symbolId, target, this.opts.venueTimeMs(), h.body);
+      h.bodyLen = this.encoder.encodeAlgo(f64, symbolId, base, this.opts.venueTimeMs(), h.body);
     } catch (e) {
       this.encodeFailed(h, e as Error);
       return;
     }
-    h.kind = KIND_CANCEL;
+    h.kind = KIND_ALGO_PLACE;
+    this.dispatch(h, 'POST', ALGO_PATH);
+  }
+
+  /** Cancels the conditional order of intent IN.TARGET_ID: `DELETE /fapi/v1/algoOrder` by clientAlgoId. */
+  cancelAlgo(f64: Float64Array, symbolId: number, base: number, readTs: number): void {
+    this.cancelVia(f64, symbolId, base, readTs, KIND_ALGO_CANCEL);
+  }
+
+  /** A ring-B OrderAmend: `PUT /fapi/v1/order` with the target's new price and quantity. */
+  amend(f64: Float64Array, symbolId: number, base: number, readTs: number): void {
+    const h = this.acquire(symbolId, f64[base + IN.INTENT_ID]!, f64[base + IN.SIDE]!, f64[base + W.RECV_TS]!, readTs);
+    if (h === undefined) return;
+    try {
+      h.bodyLen = this.encoder.encodeAmend(f64, symbolId, base, this.opts.venueTimeMs(), h.body);
+    } catch (e) {
+      this.encodeFailed(h, e as Error);
+      return;
+    }
+    h.kind = KIND_AMEND;
+    h.targetId = f64[base + IN.TARGET_ID]!;
+    this.dispatch(h, 'PUT');
+  }
+
+  private cancelVia(f64: Float64Array, symbolId: number, base: number, readTs: number, kind: number): void {
+    const h = this.acquire(symbolId, f64[base + IN.INTENT_ID]!, f64[base + IN.SIDE]!, f64[base + W.RECV_TS]!, readTs);
+    if (h === undefined) return;
+    const target = f64[base + IN.TARGET_ID]!;
+    try {
+      const ts = this.opts.venueTimeMs();
+      h.bodyLen = kind === KIND_ALGO_CANCEL ? this.encoder.encodeAlgoCancel(symbolId, target, ts, h.body) : this.encoder.encodeCancel(symbolId, target, ts, h.body);
+    } catch (e) {
+      this.encodeFailed(h, e as Error);
+      return;
+    }
+    h.kind = kind;
     h.targetId = target;
-    this.dispatch(h, 'DELETE');
+    this.dispatch(h, 'DELETE', kind === KIND_ALGO_CANCEL ? ALGO_PATH : ORDER_PATH);
   }
 
   private acquire(symbolId: number, intentId: number, side: number, recvTs: number, readTs: number): InFlight | undefined {
@@ -248,11 +291,11 @@ export class RestOrderTransport implements OrderTransport {
     this.sink.execReport(h.symbolId, h.intentId, h.side, h.recvTs, 0, this.now(), OrderStatus.Rejected, ExecType.Reject, 0, 0, 0, 0, 0, 0, 0, RejectReason.Unknown, `encode: ${e.message}`);
   }
 
-  private dispatch(h: InFlight, method: 'POST' | 'DELETE'): void {
+  private dispatch(h: InFlight, method: 'POST' | 'DELETE' | 'PUT', path = ORDER_PATH): void {
     this.inFlight++;
     const body = h.body.subarray(0, h.bodyLen);
-    if (this.conn) this.conn.request(method, ORDER_PATH, this.headerBlock, body, h);
-    else this.client!.dispatch({ origin: this.origin, path: ORDER_PATH, method, headers: this.headers, body }, h);
+    if (this.conn) this.conn.request(method, path, this.headerBlock, body, h);
+    else this.client!.dispatch({ origin: this.origin, path, method, headers: this.headers, body }, h);
   }
 
   /**
@@ -319,8 +362,13 @@ export class RestOrderTransport implements OrderTransport {
     const ackTs = this.now();
     this.counters.responses++;
     if (this.opts.hists.venueRtt && h.sentTs > 0) recordNs(this.opts.hists.venueRtt, ackTs - h.sentTs);
-    const c = classifyOrderResponse(h.status, body);
-    if (h.kind === KIND_CANCEL && c.execType !== ExecType.Reject && c.status !== OrderStatus.Unknown) {
+    const c = h.kind === KIND_ALGO_PLACE || h.kind === KIND_ALGO_CANCEL ? classifyAlgoResponse(h.status, body) : classifyOrderResponse(h.status, body);
+    if (h.kind === KIND_AMEND && c.execType !== ExecType.Reject && c.status !== OrderStatus.Unknown) {
+      // The amended order's state, under its own intent (Ack: resting at the new price and size; Canceled
+      // when the amend cancelled it). Fills are reported by the order's own reports, not by the amend.
+      const x = c.status === OrderStatus.Canceled ? ExecType.Canceled : c.status === OrderStatus.Expired ? ExecType.Expired : ExecType.Ack;
+      this.sink.execReport(h.symbolId, h.targetId, h.side, h.recvTs, h.sentTs, ackTs, c.status, x, 0, 0, c.cumQty, c.avgPrice, c.orderId, 0, c.venueTime, RejectReason.None, 'amended');
+    } else if ((h.kind === KIND_CANCEL || h.kind === KIND_ALGO_CANCEL) && c.execType !== ExecType.Reject && c.status !== OrderStatus.Unknown) {
       // The cancelled order's state, under its own intent; nothing new was filled by the cancel itself.
       const x = c.status === OrderStatus.Canceled ? ExecType.Canceled : c.status === OrderStatus.Expired ? ExecType.Expired : ExecType.Ack;
       this.sink.execReport(h.symbolId, h.targetId, h.side, h.recvTs, h.sentTs, ackTs, c.status, x, 0, 0, c.cumQty, c.avgPrice, c.orderId, 0, c.venueTime, RejectReason.None, '');

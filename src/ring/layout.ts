@@ -25,6 +25,8 @@ export const enum RecordType {
   // ring B: order intents
   OrderNew = 32,
   OrderCancel = 33,
+  /** change a resting LIMIT order's price and quantity (the venue re-queues it) */
+  OrderAmend = 34,
   // ring C: execution reports
   ExecReport = 64,
   /** ring C: a position/balance change from the user data stream (ACCOUNT_UPDATE) or a REST reconcile */
@@ -196,6 +198,10 @@ export const enum TimeInForce {
 }
 export const enum IntentFlag {
   ReduceOnly = 1 << 0,
+  /** conditional orders: close the whole position when triggered (no quantity is sent) */
+  ClosePosition = 1 << 1,
+  /** conditional orders: trigger on the mark price (workingType MARK_PRICE) rather than the last price */
+  TriggerOnMark = 1 << 2,
 }
 
 /** Order intent: strategy -> execution. Prices and quantities are exact integers of ticks and steps. */
@@ -214,8 +220,10 @@ export const enum IN {
   READ_TS = 12,
   /** venue event time (ms) of the triggering market record */
   EVENT_TIME = 13,
-  /** OrderCancel: the intent id of the order to cancel */
+  /** OrderCancel / OrderAmend: the intent id of the order to cancel or amend (ORDER_TYPE is then the target's type) */
   TARGET_ID = 14,
+  /** TRAILING_STOP_MARKET: callback rate in percent (0.1..10); STOP_PRICE_TICKS is then the activation price (0 = none) */
+  CALLBACK_RATE = 15,
 }
 
 // ---------------------------------------------------------------- ring C: execution reports
@@ -258,6 +266,41 @@ export const enum RejectReason {
   /** the book or instrument is not ready (no exchangeInfo, book not live) */
   NotReady = 13,
   Unknown = 99,
+  // ---- pre-trade risk (src/risk/RiskEngine.ts); MaxOrderQty, MaxPosition, Halted and NotReady above serve it too
+  MaxOrderNotional = 100,
+  MaxPositionNotional = 101,
+  MaxTotalNotional = 102,
+  MaxOpenOrders = 103,
+  OrderRatePerSecond = 104,
+  OrderRatePer10s = 105,
+  OrderRatePerMinute = 106,
+  /** limit price too far from mid */
+  PriceBand = 107,
+  MinSpread = 108,
+  /** expected execution price too far from the decision price */
+  MaxSlippage = 109,
+  DailyLoss = 110,
+  MaxDrawdown = 111,
+  /** paused after N consecutive losing round trips */
+  LossStreakPause = 112,
+  MinTradeInterval = 113,
+  MaxTradesPerMinute = 114,
+  MaxTradesPerDay = 115,
+  MaxLeverage = 116,
+  /** one order's margin above its share of equity */
+  MaxOrderMargin = 117,
+  /** total margin in use above its share of equity */
+  CapitalUsage = 118,
+  /** equity fell below the floor fraction of initial capital */
+  CapitalFloor = 119,
+  TargetProfit = 120,
+  /** an entry in the direction of an existing position */
+  DuplicatePosition = 121,
+  VenueLatency = 122,
+  /** trading state is REDUCE_ONLY (set by an operator) and the order does not reduce */
+  ReduceOnlyState = 123,
+  MaxLossesPerDay = 124,
+  MaxRealizedLoss = 125,
 }
 
 export const enum RP {

@@ -28,20 +28,29 @@ export interface Strategy {
  * One order, filled in place by the strategy (it owns one and reuses it). Supported on the order path:
  * - MARKET (`tif` None, `price` ignored);
  * - LIMIT with `tif` GTC, IOC, FOK or GTX (post-only: the venue rejects it if it would take) and a price > 0;
- * - `reduceOnly` on either.
- * Not yet supported: conditional types (STOP_MARKET, TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET; the venue
- * takes them only on its algo-order endpoint, and the gateway refuses them locally) and amending a resting
- * order (cancel and place again). The runner refuses a request outside this set (`submit` returns -1).
+ * - conditional orders, placed on the venue's algo-order service and triggered there (so they protect a
+ *   position even while this process is down): STOP_MARKET and TAKE_PROFIT_MARKET with `stopPrice` > 0,
+ *   TRAILING_STOP_MARKET with `callbackRate` (percent, 0.1..10) and an optional activation price in
+ *   `stopPrice` (0 = from the current price). `closePosition` closes whatever the position is when it
+ *   triggers (no quantity); `triggerOnMark` triggers on the mark price instead of the last price;
+ * - `reduceOnly` on any of them (not with `closePosition`).
+ * The runner refuses a request outside this set (`submit` returns -1).
  */
 export class OrderRequest {
   symbolId = 0;
   side: Side = 1;
   type: OrderType = 1;
   tif: TimeInForce = 0;
-  /** limit price (ignored for market orders) */
+  /** limit price (ignored for market and conditional orders) */
   price = 0;
   qty = 0;
   reduceOnly = false;
+  /** STOP_MARKET / TAKE_PROFIT_MARKET: trigger price; TRAILING_STOP_MARKET: activation price (0 = none) */
+  stopPrice = 0;
+  /** TRAILING_STOP_MARKET: callback rate in percent (1 = 1%) */
+  callbackRate = 0;
+  closePosition = false;
+  triggerOnMark = false;
 
   /** Sets every field for a market order (small enough to inline: no double is boxed). */
   market(symbolId: number, side: Side, qty: number, reduceOnly: boolean): this {
@@ -52,6 +61,41 @@ export class OrderRequest {
     this.price = 0;
     this.qty = qty;
     this.reduceOnly = reduceOnly;
+    this.stopPrice = 0;
+    this.callbackRate = 0;
+    this.closePosition = false;
+    this.triggerOnMark = false;
+    return this;
+  }
+
+  /** Sets every field for a limit order. */
+  limit(symbolId: number, side: Side, price: number, qty: number, tif: TimeInForce, reduceOnly: boolean): this {
+    this.market(symbolId, side, qty, reduceOnly);
+    this.type = OrderType.Limit;
+    this.tif = tif;
+    this.price = price;
+    return this;
+  }
+
+  /**
+   * A venue-side stop (STOP_MARKET) or take-profit (TAKE_PROFIT_MARKET) at `triggerPrice`. With
+   * `closePosition` the quantity is whatever the position is when it triggers (pass the current size as
+   * `qty` for the runner's bookkeeping); otherwise a reduce-only order of `qty`.
+   */
+  conditional(symbolId: number, type: OrderType.StopMarket | OrderType.TakeProfitMarket, side: Side, triggerPrice: number, qty: number, closePosition: boolean): this {
+    this.market(symbolId, side, qty, !closePosition);
+    this.type = type;
+    this.stopPrice = triggerPrice;
+    this.closePosition = closePosition;
+    return this;
+  }
+
+  /** A venue-side trailing stop: reduce-only, `callbackRatePct` percent behind the best price after activation. */
+  trailingStop(symbolId: number, side: Side, qty: number, callbackRatePct: number, activationPrice: number): this {
+    this.market(symbolId, side, qty, true);
+    this.type = OrderType.TrailingStopMarket;
+    this.callbackRate = callbackRatePct;
+    this.stopPrice = activationPrice;
     return this;
   }
 }
@@ -68,6 +112,15 @@ export interface StrategyContext {
    * reported on the target intent (Canceled); a refused cancel as a Reject of the cancel intent.
    */
   cancel(intentId: number): number;
+  /**
+   * Asks to change the price and quantity of our resting LIMIT order of intent `intentId` (an OrderAmend
+   * intent): one request instead of a cancel and a new order, but the venue re-queues the order at the back
+   * of its new level. `qty` is the new total (filled part included); the venue cancels the order when it is
+   * not above what has filled. Returns the amend's intent id, or -1 if that order is not in flight, is not a
+   * limit order, or ring B is full. The outcome is reported on the target intent (Ack with the order's state,
+   * or Canceled); a refused amend as a Reject of the amend intent, the order staying as it was.
+   */
+  amend(intentId: number, price: number, qty: number): number;
   /**
    * Sets the strategy's one timer to event time `atMs` (replacing any earlier one); `onTimer` is called when
    * a market event's time reaches it. NaN or Infinity clears it.

@@ -7,7 +7,8 @@ import { recordNs } from '../metrics/StageHistograms.js';
 import { BookMirror } from '../book/BookSync.js';
 import type { L2Book } from '../book/L2Book.js';
 import type { OrderRequest, Strategy, StrategyContext } from './Strategy.js';
-import { ExecReportView, MarketEvent } from './views.js';
+import { EVENT_TIME_WORD, ExecReportView, MarketEvent } from './views.js';
+import { IntentTable } from './IntentTable.js';
 
 export interface RunnerCounters {
   marketRecords: number;
@@ -38,7 +39,12 @@ export interface RunnerCounters {
   positionDivergences: number;
   /** OrderCancel intents written */
   cancels: number;
-  /** requests outside the supported order set (conditional types, a limit without price or TIF) */
+  /** OrderAmend intents written, and those the venue refused (the order stayed as it was) */
+  amends: number;
+  amendRejects: number;
+  /** conditional orders (stop, take-profit, trailing) sent */
+  conditionals: number;
+  /** requests outside the supported order set (a limit without price or TIF, a stop without trigger, ...) */
   unsupportedRejects: number;
   /** strategy timers fired */
   timers: number;
@@ -46,10 +52,28 @@ export interface RunnerCounters {
 
 /** Intents whose fill accounting is remembered (power of two): far more than can be in flight or late. */
 const FILL_SLOTS = 4096;
+/** Amends awaiting their outcome, direct-mapped by amend intent id (power of two). */
+const AMEND_SLOTS = 1024;
+
+function isConditional(t: OrderType): boolean {
+  return t === OrderType.StopMarket || t === OrderType.TakeProfitMarket || t === OrderType.TrailingStopMarket;
+}
 
 /** Quantities are decimals of at most ~8 places: keep a sum or difference of two clean of float noise. */
 function qtyRound(q: number): number {
   return Math.round(q * 1e10) / 1e10;
+}
+
+/** The order set the order path takes (see OrderRequest). */
+function supported(req: OrderRequest): boolean {
+  const t = req.type;
+  const tif = req.tif;
+  if (req.closePosition && (req.reduceOnly || (t !== OrderType.StopMarket && t !== OrderType.TakeProfitMarket))) return false;
+  if (t === OrderType.Market) return tif === TimeInForce.None;
+  if (t === OrderType.Limit) return req.price > 0 && (tif === TimeInForce.Gtc || tif === TimeInForce.Ioc || tif === TimeInForce.Fok || tif === TimeInForce.Gtx);
+  if (t === OrderType.StopMarket || t === OrderType.TakeProfitMarket) return req.stopPrice > 0 && (req.reduceOnly || req.closePosition);
+  if (t === OrderType.TrailingStopMarket) return req.callbackRate >= 0.1 && req.callbackRate <= 10 && req.stopPrice >= 0 && req.reduceOnly;
+  return false;
 }
 
 export interface RunnerClock {
@@ -70,7 +94,7 @@ export class StrategyRunner implements StrategyContext {
   readonly counters: RunnerCounters = {
     marketRecords: 0, reports: 0, intents: 0, riskRejects: 0, ringFullRejects: 0, staleMarks: 0, fills: 0, acks: 0, rejects: 0, expired: 0, unknown: 0,
     streamReports: 0, dupFills: 0, duplicateQty: 0, foreignFills: 0, lateFills: 0, accountUpdates: 0, positionCorrections: 0, positionDivergences: 0,
-    cancels: 0, unsupportedRejects: 0, timers: 0,
+    cancels: 0, amends: 0, amendRejects: 0, conditionals: 0, unsupportedRejects: 0, timers: 0,
   };
   readonly risk: PreTradeLimits;
   private readonly ev = new MarketEvent();
@@ -84,9 +108,8 @@ export class StrategyRunner implements StrategyContext {
   private readonly pos: Float64Array;
   private readonly pendBuy: Float64Array;
   private readonly pendSell: Float64Array;
-  /** intent id -> [symbol, side, remaining qty] for in-flight orders (bounded by ring B capacity) */
-  private readonly inflight = new Map<number, Float64Array>();
-  private readonly inflightPool: Float64Array[] = [];
+  /** in-flight orders: intent id -> symbol, side, quantity not yet filled */
+  private readonly inflight = new IntentTable(1024);
   /**
    * Fill accounting per intent, direct-mapped over recent intent ids (slot = id mod FILL_SLOTS): the quantity
    * applied to the position, and the quantity the user data stream has shown. It outlives the in-flight
@@ -97,6 +120,13 @@ export class StrategyRunner implements StrategyContext {
   private readonly fillStream = new Float64Array(FILL_SLOTS);
   /** the venue's last word on each position (AccountUpdate), NaN before the first */
   private readonly venuePos: Float64Array;
+  /**
+   * Amends in flight: amend intent id -> target intent id and the change made to the target's remaining
+   * quantity at submit (undone if the venue refuses the amend, when the order stays as it was).
+   */
+  private readonly amendId = new Float64Array(AMEND_SLOTS).fill(-1);
+  private readonly amendTarget = new Float64Array(AMEND_SLOTS);
+  private readonly amendDelta = new Float64Array(AMEND_SLOTS);
   private venueWallet = NaN;
   private venueCrossWallet = NaN;
   private nextIntentId = 1;
@@ -129,7 +159,6 @@ export class StrategyRunner implements StrategyContext {
     this.pendSell = new Float64Array(n);
     this.venuePos = new Float64Array(n).fill(NaN);
     this.risk = risk;
-    for (let i = 0; i < 256; i++) this.inflightPool.push(new Float64Array(3));
   }
 
   /**
@@ -186,7 +215,8 @@ export class StrategyRunner implements StrategyContext {
       // mirrored book is whole again.
       if (this.mirror.onRecord(f64, i32, base) < 0) return;
     }
-    const et = ev.eventTime;
+    const etWord = EVENT_TIME_WORD[type]!;
+    const et = etWord === 0 ? 0 : f64[base + etWord]!;
     this.cur.recvTs = ev.recvTs;
     this.cur.eventTime = et;
     // event times of different streams interleave slightly out of order: the timer clock never goes back
@@ -227,7 +257,8 @@ export class StrategyRunner implements StrategyContext {
     const flags = (h >>> 8) & 0xff;
     if ((flags & ExecFlag.Stream) !== 0) c.streamReports++;
     const id = r.intentId;
-    const slot = id >= 0 ? this.inflight.get(id) : undefined;
+    const inflight = this.inflight;
+    const slot = inflight.find(id);
     const x = r.execType;
     const status = r.status;
     if (x === ExecType.Fill) c.fills++;
@@ -248,19 +279,25 @@ export class StrategyRunner implements StrategyContext {
       qty = this.newQty(id, r.cumQty, r.lastQty, x === ExecType.Fill, (flags & ExecFlag.Stream) !== 0);
     }
     if (qty > 0) {
-      const side = r.side !== 0 ? r.side : slot !== undefined ? slot[1]! : 0;
+      const side = r.side !== 0 ? r.side : slot >= 0 ? inflight.side[slot]! : 0;
       this.pos[r.symbolId]! += side * qty;
-      if (slot) {
+      if (slot >= 0) {
         // The filled part moves from "in flight" to the position.
-        const filled = qty < slot[2]! ? qty : slot[2]!;
-        slot[2]! -= filled;
-        if (slot[1] === Side.Buy) this.pendBuy[slot[0]!]! -= filled;
-        else this.pendSell[slot[0]!]! -= filled;
+        const rem = inflight.remaining[slot]!;
+        const filled = qty < rem ? qty : rem;
+        inflight.remaining[slot] = rem - filled;
+        if (!isConditional(inflight.type[slot]!)) {
+          if (inflight.side[slot] === Side.Buy) this.pendBuy[inflight.sym[slot]!]! -= filled;
+          else this.pendSell[inflight.sym[slot]!]! -= filled;
+        }
       } else if (id >= 0) c.lateFills++;
+    } else if (slot < 0 && x === ExecType.Reject && id >= 0) {
+      const k = id & (AMEND_SLOTS - 1);
+      if (this.amendId[k] === id) this.amendRefused(k);
     }
     // Unknown keeps the order in flight: the execution worker resolves it and reports the real state.
     const terminal = status === OrderStatus.Filled || status === OrderStatus.Canceled || status === OrderStatus.Rejected || status === OrderStatus.Expired;
-    if (slot && (terminal || slot[2]! <= 1e-12)) this.finishInflight(id, slot);
+    if (slot >= 0 && (terminal || inflight.remaining[slot]! <= 1e-12)) this.finishInflight(slot);
     if (this.active) this.strategy.onReport(r, this);
   }
 
@@ -318,13 +355,30 @@ export class StrategyRunner implements StrategyContext {
     } else if (differs) this.counters.positionDivergences++;
   }
 
-  private finishInflight(id: number, slot: Float64Array): void {
-    const sym = slot[0]!;
-    const remaining = slot[2]! > 0 ? slot[2]! : 0;
-    if (slot[1] === Side.Buy) this.pendBuy[sym]! -= remaining;
-    else this.pendSell[sym]! -= remaining;
-    this.inflight.delete(id);
-    this.inflightPool.push(slot);
+  private finishInflight(slot: number): void {
+    const t = this.inflight;
+    const sym = t.sym[slot]!;
+    const rem = t.remaining[slot]!;
+    const remaining = rem > 0 ? rem : 0;
+    if (!isConditional(t.type[slot]!)) {
+      if (t.side[slot] === Side.Buy) this.pendBuy[sym]! -= remaining;
+      else this.pendSell[sym]! -= remaining;
+    }
+    t.removeAt(slot);
+  }
+
+  /** The venue refused amend `k`: its target (if still in flight) keeps the quantity it had. */
+  private amendRefused(k: number): void {
+    this.counters.amendRejects++;
+    this.amendId[k] = -1;
+    const t = this.inflight;
+    const slot = t.find(this.amendTarget[k]!);
+    if (slot < 0) return;
+    const d = this.amendDelta[k]!;
+    t.remaining[slot] = t.remaining[slot]! - d;
+    t.total[slot] = t.total[slot]! - d;
+    if (t.side[slot] === Side.Buy) this.pendBuy[t.sym[slot]!]! -= d;
+    else this.pendSell[t.sym[slot]!]! -= d;
   }
 
   /** The venue's last reported position of a symbol (NaN before any AccountUpdate for it). */
@@ -344,17 +398,17 @@ export class StrategyRunner implements StrategyContext {
 
   submit(req: OrderRequest): number {
     if (!this.active) return -1;
-    const t = req.type;
-    const tif = req.tif;
-    if (t === OrderType.Market ? tif !== TimeInForce.None : t !== OrderType.Limit || !(req.price > 0) || (tif !== TimeInForce.Gtc && tif !== TimeInForce.Ioc && tif !== TimeInForce.Fok && tif !== TimeInForce.Gtx)) {
+    if (!supported(req)) {
       this.counters.unsupportedRejects++;
       return -1;
     }
+    const conditional = isConditional(req.type);
     const sym = req.symbolId;
     const inst = this.instruments[sym]!;
     const pending = req.side === Side.Buy ? this.pendBuy[sym]! : this.pendSell[sym]!;
     const reason = this.risk.check(req, this.pos[sym]!, pending);
-    if (reason !== RejectReason.None) {
+    // a conditional order only ever reduces the position (reduce-only or close-position): no exposure to check
+    if (reason !== RejectReason.None && !conditional) {
       this.counters.riskRejects++;
       return -1;
     }
@@ -377,32 +431,80 @@ export class StrategyRunner implements StrategyContext {
     f64[base + IN.TIF] = req.tif;
     f64[base + IN.PRICE_TICKS] = req.price > 0 ? priceToTicks(inst, req.price) : 0;
     f64[base + IN.QTY_STEPS] = qtyToSteps(inst, req.qty);
-    f64[base + IN.FLAGS] = req.reduceOnly ? IntentFlag.ReduceOnly : 0;
+    f64[base + IN.FLAGS] = (req.reduceOnly ? IntentFlag.ReduceOnly : 0) | (req.closePosition ? IntentFlag.ClosePosition : 0) | (req.triggerOnMark ? IntentFlag.TriggerOnMark : 0);
     f64[base + IN.DECISION_PRICE] = req.side === Side.Buy ? this.ask[sym]! : this.bid[sym]!;
-    f64[base + IN.STOP_PRICE_TICKS] = 0;
+    f64[base + IN.STOP_PRICE_TICKS] = req.stopPrice > 0 ? priceToTicks(inst, req.stopPrice) : 0;
     f64[base + IN.READ_TS] = this.readTs;
     f64[base + IN.EVENT_TIME] = this.cur.eventTime;
     f64[base + IN.TARGET_ID] = 0;
+    f64[base + IN.CALLBACK_RATE] = req.callbackRate;
     const pub = this.clock.now();
     f64[base + W.PUB_TS] = pub;
     w.commit();
     if (this.hists.strategy) recordNs(this.hists.strategy, pub - this.readTs);
     this.counters.intents++;
-    let slot = this.inflightPool.pop();
-    if (!slot) slot = new Float64Array(3);
-    slot[0] = sym;
-    slot[1] = req.side;
-    slot[2] = req.qty;
-    this.inflight.set(id, slot);
-    if (req.side === Side.Buy) this.pendBuy[sym]! += req.qty;
+    this.inflight.insert(id, sym, req.side, req.qty, req.type);
+    if (conditional) this.counters.conditionals++;
+    else if (req.side === Side.Buy) this.pendBuy[sym]! += req.qty;
     else this.pendSell[sym]! += req.qty;
+    return id;
+  }
+
+  amend(intentId: number, price: number, qty: number): number {
+    if (!this.active) return -1;
+    const t = this.inflight;
+    const slot = t.find(intentId);
+    if (slot < 0 || t.type[slot] !== OrderType.Limit || !(price > 0) || !(qty > 0)) return -1;
+    const sym = t.sym[slot]!;
+    const inst = this.instruments[sym]!;
+    const w = this.intents;
+    const base = w.claim();
+    if (base < 0) {
+      w.abort();
+      this.counters.ringFullRejects++;
+      return -1;
+    }
+    const id = this.nextIntentId++;
+    const f64 = w.f64;
+    w.i32[base * 2] = packHeader(RecordType.OrderAmend, 0, 0);
+    w.i32[base * 2 + 1] = sym;
+    const side = t.side[slot]!;
+    f64[base + W.RECV_TS] = this.cur.recvTs;
+    f64[base + IN.INTENT_ID] = id;
+    f64[base + IN.SIDE] = side;
+    f64[base + IN.ORDER_TYPE] = OrderType.Limit;
+    f64[base + IN.TIF] = 0;
+    f64[base + IN.PRICE_TICKS] = priceToTicks(inst, price);
+    f64[base + IN.QTY_STEPS] = qtyToSteps(inst, qty);
+    f64[base + IN.FLAGS] = 0;
+    f64[base + IN.DECISION_PRICE] = side === Side.Buy ? this.ask[sym]! : this.bid[sym]!;
+    f64[base + IN.STOP_PRICE_TICKS] = 0;
+    f64[base + IN.READ_TS] = this.readTs;
+    f64[base + IN.EVENT_TIME] = this.cur.eventTime;
+    f64[base + IN.TARGET_ID] = intentId;
+    f64[base + IN.CALLBACK_RATE] = 0;
+    f64[base + W.PUB_TS] = this.clock.now();
+    w.commit();
+    this.counters.amends++;
+    // The new total replaces the old; what has filled stays filled. Applied now (risk sees the new size at
+    // once) and undone if the venue refuses the amend.
+    const d = qtyRound(qty - t.total[slot]!);
+    t.total[slot] = qty;
+    t.remaining[slot] = t.remaining[slot]! + d;
+    if (side === Side.Buy) this.pendBuy[sym]! += d;
+    else this.pendSell[sym]! += d;
+    const k = id & (AMEND_SLOTS - 1);
+    this.amendId[k] = id;
+    this.amendTarget[k] = intentId;
+    this.amendDelta[k] = d;
     return id;
   }
 
   cancel(intentId: number): number {
     if (!this.active) return -1;
-    const slot = this.inflight.get(intentId);
-    if (slot === undefined) return -1;
+    const t = this.inflight;
+    const slot = t.find(intentId);
+    if (slot < 0) return -1;
     const w = this.intents;
     const base = w.claim();
     if (base < 0) {
@@ -413,12 +515,13 @@ export class StrategyRunner implements StrategyContext {
     const id = this.nextIntentId++;
     const f64 = w.f64;
     w.i32[base * 2] = packHeader(RecordType.OrderCancel, 0, 0);
-    w.i32[base * 2 + 1] = slot[0]!;
+    w.i32[base * 2 + 1] = t.sym[slot]!;
     f64[base + W.RECV_TS] = this.cur.recvTs;
     f64[base + IN.INTENT_ID] = id;
-    // the target's side: a cancel refused locally is reported with it
-    f64[base + IN.SIDE] = slot[1]!;
-    f64[base + IN.ORDER_TYPE] = 0;
+    // the target's side (a cancel refused locally is reported with it) and type (conditional orders are
+    // cancelled on the venue's algo-order endpoint)
+    f64[base + IN.SIDE] = t.side[slot]!;
+    f64[base + IN.ORDER_TYPE] = t.type[slot]!;
     f64[base + IN.TIF] = 0;
     f64[base + IN.PRICE_TICKS] = 0;
     f64[base + IN.QTY_STEPS] = 0;
@@ -428,6 +531,7 @@ export class StrategyRunner implements StrategyContext {
     f64[base + IN.READ_TS] = this.readTs;
     f64[base + IN.EVENT_TIME] = this.cur.eventTime;
     f64[base + IN.TARGET_ID] = intentId;
+    f64[base + IN.CALLBACK_RATE] = 0;
     f64[base + W.PUB_TS] = this.clock.now();
     w.commit();
     this.counters.cancels++;

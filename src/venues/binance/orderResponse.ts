@@ -98,3 +98,42 @@ export function orderOutcome(j: Record<string, unknown>): OrderOutcome {
     message: '',
   };
 }
+
+const ALGO_STATUS: Record<string, OrderStatus> = {
+  NEW: OrderStatus.New,
+  TRIGGERING: OrderStatus.New,
+  TRIGGERED: OrderStatus.New,
+  // triggered and done: the fills are reported by the triggered order (same client id) on the user stream
+  FINISHED: OrderStatus.New,
+  CANCELED: OrderStatus.Canceled,
+  REJECTED: OrderStatus.Rejected,
+  EXPIRED: OrderStatus.Expired,
+};
+
+/**
+ * What an algo-order answer means (`POST` / `DELETE /fapi/v1/algoOrder`, protocols.md §1.5): the algo
+ * object (`algoStatus`; ORDER_ID = `algoId`), or a cancel's `{"algoId":…,"code":"200","msg":"success"}`
+ * (a string code: success, unlike the negative numeric codes of errors), or an error.
+ */
+export function classifyAlgoResponse(httpStatus: number, body: Buffer): OrderOutcome {
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return classifyOrderResponse(httpStatus, body);
+  }
+  if (httpStatus !== 200 || typeof j.code === 'number') return classifyOrderResponse(httpStatus, body);
+  const algoId = Number(j.algoId ?? 0);
+  if (j.code === '200') {
+    const o = outcome(OrderStatus.Canceled, ExecType.Canceled, RejectReason.None, 0, '');
+    o.orderId = algoId;
+    return o;
+  }
+  const status = ALGO_STATUS[String(j.algoStatus)];
+  if (status === undefined) return outcome(OrderStatus.Unknown, ExecType.Reject, RejectReason.Unknown, 0, `unrecognised algo status ${String(j.algoStatus)}`);
+  const x = status === OrderStatus.Canceled ? ExecType.Canceled : status === OrderStatus.Expired ? ExecType.Expired : status === OrderStatus.Rejected ? ExecType.Reject : ExecType.Ack;
+  const o = outcome(status, x, status === OrderStatus.Rejected ? RejectReason.Venue : RejectReason.None, 0, '');
+  o.orderId = algoId;
+  o.venueTime = Number(j.updateTime ?? 0);
+  return o;
+}
