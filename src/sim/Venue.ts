@@ -25,7 +25,9 @@ export type OrderType = 'LIMIT' | 'MARKET';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTX' | 'GTD';
 export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'REJECTED';
 export type PositionSide = 'BOTH' | 'LONG' | 'SHORT';
-export type ExecType = 'NEW' | 'CANCELED' | 'EXPIRED' | 'TRADE';
+export type ExecType = 'NEW' | 'CANCELED' | 'EXPIRED' | 'TRADE' | 'AMENDMENT';
+/** How a dialect priced an order from the book (Binance `priceMatch`); 'NONE' = the price sent. */
+export type PriceMatch = 'NONE' | 'OPPONENT' | 'OPPONENT_5' | 'OPPONENT_10' | 'OPPONENT_20' | 'QUEUE' | 'QUEUE_5' | 'QUEUE_10' | 'QUEUE_20';
 export type WorkingType = 'CONTRACT_PRICE' | 'MARK_PRICE';
 export type AlgoType = 'STOP_MARKET' | 'TAKE_PROFIT_MARKET' | 'STOP' | 'TAKE_PROFIT' | 'TRAILING_STOP_MARKET';
 export type AlgoStatus = 'NEW' | 'TRIGGERING' | 'TRIGGERED' | 'FINISHED' | 'CANCELED' | 'EXPIRED' | 'REJECTED';
@@ -86,6 +88,8 @@ export interface SimOrder {
   /** Why the venue expired it (0 = not expired by the venue). */
   expireReason: number;
   trigger: TriggerInfo | null;
+  /** Set by an amendment priced with priceMatch. */
+  priceMatch: PriceMatch;
 }
 
 /** One execution as the venue records it. Decimal strings are exact (at tick/step precision). */
@@ -139,6 +143,45 @@ export type PlaceResult =
   | { ok: false; reason: RejectReason; order?: undefined };
 
 export type CancelResult = { ok: true; order: SimOrder } | { ok: false; reason: 'UNKNOWN_ORDER' };
+
+/** A change of an open LIMIT order: its new total quantity (steps, filled part included) and price (ticks). */
+export interface OrderAmendment {
+  /** Order id, or null to find the order by `clientOrderId`. */
+  orderId: number | null;
+  clientOrderId: string | null;
+  /** Must be the order's side. */
+  side: Side;
+  qty: number;
+  price: number;
+  priceMatch: PriceMatch;
+  /**
+   * Price band around the mark price in millionths (PERCENT_PRICE: a BUY above mark x up or a SELL below
+   * mark x down is refused); null = no band.
+   */
+  percentPrice: { upPpm: number; downPpm: number } | null;
+}
+
+export type AmendRejectReason =
+  | 'UNKNOWN_ORDER'
+  | 'NOT_LIMIT'
+  | 'SIDE_MISMATCH'
+  | 'NOTHING_TO_MODIFY'
+  | 'QTY_BELOW_MIN'
+  | 'QTY_ABOVE_MAX'
+  | 'PRICE_BELOW_MIN'
+  | 'PRICE_ABOVE_MAX'
+  | 'PRICE_ABOVE_MULTIPLIER_UP'
+  | 'PRICE_BELOW_MULTIPLIER_DOWN'
+  | 'MARGIN_INSUFFICIENT';
+
+/**
+ * `canceled`: the amendment ended the order instead (new quantity not above what is filled, or a
+ * post-only order whose new price would take). A rejected amendment leaves the order as it was;
+ * `bound8` is the PERCENT_PRICE limit it broke (10^-8 units), 0 otherwise.
+ */
+export type AmendResult =
+  | { ok: true; order: SimOrder; canceled: boolean; fills: SimFill[]; events: MarketEvent[] }
+  | { ok: false; reason: AmendRejectReason; bound8: number };
 
 /** A conditional order waiting in the venue's algo service. */
 export interface AlgoOrder {
@@ -250,7 +293,7 @@ export interface TradeInfo {
 
 /**
  * Account-side changes, in venue order: for an order, NEW, then per fill TRADE followed by the account
- * change, then a final CANCELED/EXPIRED when the venue ends it. Called synchronously while the core
+ * change, AMENDMENT when it is modified, then a final CANCELED/EXPIRED when the venue ends it. Called synchronously while the core
  * mutates its state, so the listener sees the state as of each event.
  */
 export interface CoreListener {
@@ -556,6 +599,7 @@ export class VenueCore {
       updateTime: now,
       expireReason: 0,
       trigger: req.trigger ?? null,
+      priceMatch: 'NONE',
     };
     this.remember(acc, order);
     // A resting order is on the book from its NEW event on (its notional shows in that event).
@@ -691,6 +735,84 @@ export class VenueCore {
     if (this.listener !== null && this.listener.wants(acc)) this.listener.order(acc, o, 'CANCELED', null, now);
     this.finishAlgo(o, now);
     return { ok: true, order: o };
+  }
+
+  /**
+   * Modifies an open LIMIT order the way Binance does. LOT_SIZE, PRICE_FILTER, PERCENT_PRICE and the
+   * margin of a larger order are checked first: a failure leaves the order as it was. A new quantity not
+   * above the filled quantity, or a post-only order whose new price would take, cancels the order
+   * (CANCELED). Otherwise the order takes the new quantity and price (AMENDMENT), loses its queue place
+   * (back of its new level), and takes liquidity at once when its new price crosses the book.
+   */
+  amendOrder(acc: SimAccount, sym: number, req: OrderAmendment, now: number): AmendResult {
+    const reject = (reason: AmendRejectReason, bound8 = 0): AmendResult => ({ ok: false, reason, bound8 });
+    const o = req.orderId !== null ? acc.open.get(req.orderId) : req.clientOrderId !== null ? acc.openByClientId.get(req.clientOrderId) : undefined;
+    if (!o || o.inst.idx !== sym) return reject('UNKNOWN_ORDER');
+    if (o.type !== 'LIMIT') return reject('NOT_LIMIT');
+    if (o.side !== req.side) return reject('SIDE_MISMATCH');
+    if (req.qty === o.qty && req.price === o.price) return reject('NOTHING_TO_MODIFY');
+
+    const inst = o.inst;
+    if (req.qty < inst.minQtySteps) return reject('QTY_BELOW_MIN');
+    if (req.qty > inst.maxQtySteps) return reject('QTY_ABOVE_MAX');
+    const units = req.price * inst.tickUnits;
+    if (units < inst.minPriceUnits) return reject('PRICE_BELOW_MIN');
+    if (inst.maxPriceUnits > 0 && units > inst.maxPriceUnits) return reject('PRICE_ABOVE_MAX');
+    if (req.percentPrice !== null) {
+      // Bigint: mark (10^-8 units) x millionths overflows a double's exact range.
+      const mark = BigInt(this.mark8(sym));
+      const price8 = BigInt(ticksTo8(inst, req.price));
+      if (o.side === 'BUY') {
+        const cap = (mark * BigInt(req.percentPrice.upPpm)) / PPM;
+        if (price8 > cap) return reject('PRICE_ABOVE_MULTIPLIER_UP', Number(cap));
+      } else {
+        const floor = (mark * BigInt(req.percentPrice.downPpm) + PPM - 1n) / PPM;
+        if (price8 < floor) return reject('PRICE_BELOW_MULTIPLIER_DOWN', Number(floor));
+      }
+    }
+    const newRem = req.qty - o.executedQty;
+    if (this.marginCheck && !o.reduceOnly && newRem > 0) {
+      // Only what the amendment adds to the open order's notional needs more margin.
+      const growth = inst.quote(req.price, newRem) - inst.quote(o.price, o.qty - o.executedQty);
+      if (growth > 0n) {
+        const need = toMoney(growth, inst) / BigInt(this.leverageOf(acc, sym));
+        if (need > this.assetView(acc, inst.spec.quoteAsset).available) return reject('MARGIN_INSUFFICIENT');
+      }
+    }
+
+    const top = this.market.top(sym);
+    const crosses = o.side === 'BUY' ? top.ask >= 0 && req.price >= top.ask : top.bid >= 0 && req.price <= top.bid;
+    if ((o.executedQty > 0 && newRem <= 0) || (o.timeInForce === 'GTX' && crosses)) {
+      this.cancelOrder(acc, sym, o.orderId, null, now);
+      return { ok: true, order: o, canceled: true, fills: [], events: [] };
+    }
+
+    o.qty = req.qty;
+    o.price = req.price;
+    o.priceMatch = req.priceMatch;
+    o.updateTime = now;
+    if (this.listener !== null && this.listener.wants(acc)) this.listener.order(acc, o, 'AMENDMENT', null, now);
+    const fills: SimFill[] = [];
+    let events: MarketEvent[] = [];
+    if (crosses) {
+      const taken = this.market.take(sym, o.side, newRem, o.price, now);
+      events = taken.events;
+      for (const f of taken.fills) {
+        this.lastPrice[sym] = f.price;
+        fills.push(this.execute(acc, o, f.price, f.qty, false, now));
+      }
+    }
+    if (o.executedQty >= o.qty) {
+      this.unrest(acc, o);
+      this.finishAlgo(o, now);
+    } else {
+      const rem = o.qty - o.executedQty;
+      const levelQty = this.levelQty(sym, o.side, o.price);
+      const prev = this.passiveByOrder.get(o.orderId);
+      const entry = prev !== undefined ? this.passive.requeue(prev, o.price, rem, levelQty) : this.passive.add(sym, o.side, o.price, rem, levelQty, { acc, order: o });
+      this.passiveByOrder.set(o.orderId, entry);
+    }
+    return { ok: true, order: o, canceled: false, fills, events };
   }
 
   /** Cancels every open order of a symbol; returns them. */

@@ -1,4 +1,4 @@
-import type { RejectReason } from '../Venue.js';
+import type { AmendRejectReason, RejectReason } from '../Venue.js';
 
 /** A Binance error as sent on the wire: `{"code":-NNNN,"msg":"..."}` with its HTTP status. */
 export interface BinanceError {
@@ -53,6 +53,9 @@ export const E = {
   algoTypeOnOrderEndpoint: (): BinanceError =>
     err(-4120, 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.'),
   noOpenOrder: (): BinanceError => err(-2013, 'Order does not exist.'),
+  nothingToModify: (): BinanceError => err(-5027, 'No need to modify the order.'),
+  priceAboveMultiplierUp: (limit: string): BinanceError => err(-4016, `Limit price can't be higher than ${limit}.`),
+  priceBelowMultiplierDown: (limit: string): BinanceError => err(-4024, `Limit price can't be lower than ${limit}.`),
   eitherOrderId: (): BinanceError => err(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"),
   eitherOrderIdList: (): BinanceError => err(-1102, "Param 'origClientOrderIdList' or 'orderIdList' must be sent, but both were empty/null!"),
   eitherAlgoId: (): BinanceError => err(-1102, "Param 'clientAlgoId' or 'algoId' must be sent, but both were empty/null!"),
@@ -71,6 +74,38 @@ export const E = {
   notFound: (): BinanceError => err(-1000, 'Unknown path or method.', 404),
   tooLarge: (): BinanceError => err(-1000, 'Request body too large.', 413),
 } as const;
+
+/**
+ * Binance error for a refused amendment (`PUT /fapi/v1/order`, WS `order.modify`). An order that is not
+ * open answers -2013 NO_SUCH_ORDER (-2011 is the cancel endpoint's reject); `limit` is the broken
+ * PERCENT_PRICE bound as a price string.
+ */
+export function amendRejectToError(reason: AmendRejectReason, limit: string): BinanceError {
+  switch (reason) {
+    case 'UNKNOWN_ORDER':
+      return E.noSuchOrder();
+    case 'NOT_LIMIT':
+      return E.invalidOrderType();
+    case 'SIDE_MISMATCH':
+      return E.invalidSide();
+    case 'NOTHING_TO_MODIFY':
+      return E.nothingToModify();
+    case 'QTY_BELOW_MIN':
+      return E.qtyBelowMin();
+    case 'QTY_ABOVE_MAX':
+      return E.qtyAboveMax();
+    case 'PRICE_BELOW_MIN':
+      return E.priceBelowMin();
+    case 'PRICE_ABOVE_MAX':
+      return E.priceAboveMax();
+    case 'PRICE_ABOVE_MULTIPLIER_UP':
+      return E.priceAboveMultiplierUp(limit);
+    case 'PRICE_BELOW_MULTIPLIER_DOWN':
+      return E.priceBelowMultiplierDown(limit);
+    case 'MARGIN_INSUFFICIENT':
+      return E.marginInsufficient();
+  }
+}
 
 /** Binance error for a venue-neutral order reject. */
 export function rejectToError(reason: RejectReason, minNotional: string): BinanceError {

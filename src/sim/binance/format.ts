@@ -170,7 +170,7 @@ export function orderObject(o: SimOrder, ack: boolean, withTime = false): Record
   out['workingType'] = t ? t.workingType : 'CONTRACT_PRICE';
   out['priceProtect'] = t ? t.priceProtect : false;
   out['origType'] = t ? t.origType : o.type;
-  out['priceMatch'] = 'NONE';
+  out['priceMatch'] = o.priceMatch;
   out['selfTradePreventionMode'] = 'NONE';
   out['goodTillDate'] = o.goodTillDate;
   if (withTime) out['time'] = o.time;
@@ -190,6 +190,10 @@ export function rateLimitsJson(l: { weight1m: number; orders10s: number; orders1
     { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: l.orders10s },
   ];
 }
+
+/** PERCENT_PRICE filter of every symbol (exchangeInfo), in millionths: BUY <= mark x up, SELL >= mark x down. */
+export const PERCENT_PRICE_UP_PPM = 1_050_000;
+export const PERCENT_PRICE_DOWN_PPM = 950_000;
 
 /** `GET /fapi/v1/exchangeInfo` body. */
 export function exchangeInfoJson(
@@ -241,7 +245,12 @@ export function exchangeInfoJson(
           { limit: 200, filterType: 'MAX_NUM_ORDERS' },
           { limit: 10, filterType: 'MAX_NUM_ALGO_ORDERS' },
           { notional: s.minNotional, filterType: 'MIN_NOTIONAL' },
-          { multiplierDown: '0.9500', multiplierUp: '1.0500', multiplierDecimal: '4', filterType: 'PERCENT_PRICE' },
+          {
+            multiplierDown: formatScaled(PERCENT_PRICE_DOWN_PPM / 100, 4),
+            multiplierUp: formatScaled(PERCENT_PRICE_UP_PPM / 100, 4),
+            multiplierDecimal: '4',
+            filterType: 'PERCENT_PRICE',
+          },
         ],
         // Conditional types are listed as the venue does; they are placed through the algo service.
         orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'],

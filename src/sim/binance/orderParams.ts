@@ -1,7 +1,7 @@
 import { parseScaled } from '../../core/decimal.js';
 import type { MarketSource } from '../market/types.js';
 import type { Instrument } from '../instruments.js';
-import type { AlgoType, NewAlgoOrder, NewOrder, OrderType, PositionSide, TimeInForce, VenueCore, WorkingType } from '../Venue.js';
+import type { AlgoType, NewAlgoOrder, NewOrder, OrderType, PositionSide, PriceMatch, TimeInForce, VenueCore, WorkingType } from '../Venue.js';
 import { E, type BinanceError } from './errors.js';
 
 export type NewOrderRespType = 'ACK' | 'RESULT';
@@ -125,6 +125,75 @@ export function parseNewOrder(params: Map<string, string>, market: MarketSource,
       goodTillDate,
     },
   };
+}
+
+/** A parsed `PUT /fapi/v1/order` / `order.modify`: the order to find and its new quantity and price. */
+export interface ParsedAmendment {
+  inst: Instrument;
+  /** orderId prevails when both are sent. */
+  orderId: number | null;
+  clientOrderId: string | null;
+  side: 'BUY' | 'SELL';
+  /** Steps. */
+  qty: number;
+  /** Ticks; null when `priceMatch` prices the order from the book. */
+  price: number | null;
+  priceMatch: PriceMatch;
+}
+
+/** priceMatch values the venue takes (OPPONENT_10 / OPPONENT_20 are suspended since 2025-10-23). */
+const PRICE_MATCHES = new Set<string>(['NONE', 'OPPONENT', 'OPPONENT_5', 'QUEUE', 'QUEUE_5', 'QUEUE_10', 'QUEUE_20']);
+
+/**
+ * `PUT /fapi/v1/order` parameters: symbol, orderId | origClientOrderId, side, quantity and price (both
+ * mandatory; priceMatch may replace price but not come with it: -1106). Same precision and tick/step
+ * errors as a new order.
+ */
+export function parseAmendOrder(params: Map<string, string>, market: MarketSource): ParsedAmendment | BinanceError {
+  const symbol = present(params, 'symbol');
+  if (symbol === undefined) return E.mandatory('symbol');
+  const inst = market.instrument(symbol);
+  if (!inst) return E.invalidSymbol();
+
+  const idStr = present(params, 'orderId');
+  const clientOrderId = present(params, 'origClientOrderId') ?? null;
+  if (idStr === undefined && clientOrderId === null) return E.eitherOrderId();
+  let orderId: number | null = null;
+  if (idStr !== undefined) {
+    if (!/^\d{1,16}$/.test(idStr)) return E.invalidData('orderId');
+    orderId = Number(idStr);
+  }
+
+  const side = present(params, 'side');
+  if (side === undefined) return E.mandatory('side');
+  if (!SIDES.has(side)) return E.invalidSide();
+
+  const qtyStr = present(params, 'quantity');
+  if (qtyStr === undefined) return E.mandatory('quantity');
+  const qtyUnits = parseScaled(qtyStr, inst.qtyDecimals);
+  if (qtyUnits === 'precision') return E.badPrecision();
+  if (qtyUnits === 'malformed') return E.mandatory('quantity');
+  if (qtyUnits <= 0) return E.qtyNotPositive();
+  if (qtyUnits % inst.stepUnits !== 0) return E.qtyNotStep();
+
+  let priceMatch: PriceMatch = 'NONE';
+  const pm = present(params, 'priceMatch');
+  if (pm !== undefined) {
+    if (!PRICE_MATCHES.has(pm)) return E.invalidData('priceMatch');
+    priceMatch = pm as PriceMatch;
+  }
+  const priceStr = present(params, 'price');
+  let price: number | null = null;
+  if (priceMatch !== 'NONE') {
+    if (priceStr !== undefined) return E.notRequired('price');
+  } else {
+    if (priceStr === undefined) return E.mandatory('price');
+    const p = priceTicks(priceStr, inst);
+    if (typeof p !== 'number') return p;
+    price = p;
+  }
+
+  return { inst, orderId, clientOrderId: orderId === null ? clientOrderId : null, side: side as 'BUY' | 'SELL', qty: qtyUnits / inst.stepUnits, price, priceMatch };
 }
 
 const ALGO_TYPES = new Set(['STOP_MARKET', 'TAKE_PROFIT_MARKET', 'STOP', 'TAKE_PROFIT', 'TRAILING_STOP_MARKET']);

@@ -1,12 +1,12 @@
 import { formatScaled } from '../../core/decimal.js';
 import type { MarkPrices } from '../market/MarkPrice.js';
 import type { MarketEvent, MarketSource } from '../market/types.js';
-import type { AlgoRejectReason, SimAccount, SimOrder, VenueCore } from '../Venue.js';
+import type { AlgoRejectReason, PriceMatch, SimAccount, SimOrder, VenueCore } from '../Venue.js';
 import { WindowCounter } from '../WindowCounter.js';
 import { accountInfo, algoObject, balances, leverageBrackets, maxNotionalFor, positionRiskV2, positionRiskV3 } from './accountFormat.js';
-import { E, errorJson, rejectToError, type BinanceError } from './errors.js';
-import { depthSnapshotJson, exchangeInfoJson, orderObject } from './format.js';
-import { parseAlgoOrder, parseNewOrder } from './orderParams.js';
+import { amendRejectToError, E, errorJson, rejectToError, type BinanceError } from './errors.js';
+import { depthSnapshotJson, exchangeInfoJson, orderObject, PERCENT_PRICE_DOWN_PPM, PERCENT_PRICE_UP_PPM } from './format.js';
+import { parseAlgoOrder, parseAmendOrder, parseNewOrder } from './orderParams.js';
 import { checkTimestamp, parseParams, signedPayload, verifyHex } from './signing.js';
 import type { UserStreams } from './userData.js';
 
@@ -147,6 +147,7 @@ export class BinanceRest {
       ['get /fapi/v1/ticker/bookTicker', r((p) => (p.get('symbol') ? 2 : 5), 'NONE', (c) => this.bookTicker(c))],
       ['get /fapi/v1/premiumIndex', r((p) => (p.get('symbol') ? 1 : 10), 'NONE', (c) => this.premiumIndex(c))],
       ['post /fapi/v1/order', r(0, 'SIGNED', (c) => this.newOrder(c), true)],
+      ['put /fapi/v1/order', r(1, 'SIGNED', (c) => this.orderReply(this.submitAmend(c.acc, c.params, c.now), c), true)],
       ['get /fapi/v1/order', r(1, 'SIGNED', (c) => this.queryOrder(c, false))],
       ['get /fapi/v1/openOrder', r(1, 'SIGNED', (c) => this.queryOrder(c, true))],
       ['delete /fapi/v1/order', r(1, 'SIGNED', (c) => this.cancelOrder(c))],
@@ -336,6 +337,60 @@ export class BinanceRest {
     if (counts.s10 > this.limits.orders10s) return E.orderCountExceeded(this.limits.orders10s, 'TEN_SECONDS');
     if (counts.m1 > this.limits.orders1m) return E.orderCountExceeded(this.limits.orders1m, 'MINUTE');
     return null;
+  }
+
+  /**
+   * Modifies an open LIMIT order from authenticated parameters (`PUT /fapi/v1/order` and WS
+   * `order.modify`). Counts on the order counters like a new order. The answer is the order object:
+   * amended (status NEW / PARTIALLY_FILLED, or FILLED when the new price took), or CANCELED when the
+   * amendment cancelled it; a refused amendment leaves the order as it was.
+   */
+  submitAmend(acc: SimAccount, params: Map<string, string>, now: number): OrderOutcome {
+    const parsed = parseAmendOrder(params, this.market);
+    if ('code' in parsed) return { error: parsed, result: null, counts: null };
+    const counts = this.countOrder(acc, now);
+    const limited = this.orderLimitError(counts);
+    if (limited) return { error: limited, result: null, counts };
+    const inst = parsed.inst;
+    const price = parsed.price ?? this.matchedPrice(inst.idx, parsed.side, parsed.priceMatch);
+    if (price === null) return { error: E.invalidData('priceMatch'), result: null, counts };
+    const r = this.core.amendOrder(
+      acc,
+      inst.idx,
+      {
+        orderId: parsed.orderId,
+        clientOrderId: parsed.clientOrderId,
+        side: parsed.side,
+        qty: parsed.qty,
+        price,
+        priceMatch: parsed.priceMatch,
+        percentPrice: { upPpm: PERCENT_PRICE_UP_PPM, downPpm: PERCENT_PRICE_DOWN_PPM },
+      },
+      now,
+    );
+    if (!r.ok) {
+      // The PERCENT_PRICE bound as a price on the allowed side of the tick grid.
+      const unit8 = inst.tickUnits * 10 ** (8 - inst.priceDecimals);
+      const ticks = r.reason === 'PRICE_BELOW_MULTIPLIER_DOWN' ? Math.ceil(r.bound8 / unit8) : Math.floor(r.bound8 / unit8);
+      return { error: amendRejectToError(r.reason, inst.priceStr(ticks)), result: null, counts };
+    }
+    if (r.events.length > 0) this.publish(r.events);
+    return { error: null, result: orderObject(r.order, false), counts };
+  }
+
+  /**
+   * The price priceMatch picks from the book: QUEUE[_n] the n-th price of the order's own side, OPPONENT[_n]
+   * of the other side (n = 1 without suffix; the farthest level shown when the book is shallower). Null
+   * when that side is empty.
+   */
+  private matchedPrice(sym: number, side: 'BUY' | 'SELL', pm: PriceMatch): number | null {
+    const [kind, nStr] = pm.split('_') as [string, string | undefined];
+    const n = nStr === undefined ? 1 : Number(nStr);
+    const lv = this.market.levels(sym, n);
+    const ownSide = kind === 'QUEUE';
+    const book = (side === 'BUY') === ownSide ? lv.bids : lv.asks;
+    const level = book[Math.min(n, book.length) - 1];
+    return level === undefined ? null : level[0];
   }
 
   /** Cancels from authenticated parameters (REST and WebSocket API share it). */

@@ -217,7 +217,7 @@ export function orderTradeUpdateJson(acc: SimAccount, o: SimOrder, exec: ExecTyp
     `"n":"${trade ? m8z(trade.fee) : '0'}","N":"${inst.spec.quoteAsset}","T":${now},"t":${f ? f.tradeId : 0},"b":"${mTrim(bids)}",` +
     `"a":"${mTrim(asks)}","m":${f ? f.maker : false},"R":${o.reduceOnly},"wt":"${t ? t.workingType : 'CONTRACT_PRICE'}",` +
     `"ot":"${t ? t.origType : o.type}","ps":"${o.positionSide}","cp":${t ? t.closePosition : false},"rp":"${trade ? m8z(trade.realized) : '0'}",` +
-    `"pP":${t ? t.priceProtect : false},"si":0,"ss":0,"V":"NONE","pm":"NONE","gtd":${o.goodTillDate},"er":"${o.expireReason}"}}`
+    `"pP":${t ? t.priceProtect : false},"si":0,"ss":0,"V":"NONE","pm":"${o.priceMatch}","gtd":${o.goodTillDate},"er":"${o.expireReason}"}}`
   );
 }
 

@@ -23,7 +23,7 @@ interface Method {
 }
 
 /**
- * Binance USD-M WebSocket API (protocols.md §1.9): `order.place`, `order.cancel`, `order.status`,
+ * Binance USD-M WebSocket API (protocols.md §1.9): `order.place`, `order.modify`, `order.cancel`, `order.status`,
  * `algoOrder.place`, `algoOrder.cancel`, `account.balance`, `account.status`, `account.position` (and
  * their `v2/` variants), `userDataStream.start|ping|stop`, `time`, `ping`. Requests `{"id","method","params"}`;
  * responses `{"id","status","result","rateLimits"}` or `{"id","status","error":{"code","msg"},"rateLimits"}`.
@@ -50,6 +50,7 @@ export class BinanceWsApi {
       ['ping', m(1, 'NONE', () => ok({}))],
       ['time', m(1, 'NONE', (_a, _p, now) => ok({ serverTime: now }))],
       ['order.place', m(0, 'SIGNED', (acc, p, now) => this.rest.submitOrder(acc!, p, now))],
+      ['order.modify', m(1, 'SIGNED', (acc, p, now) => this.rest.submitAmend(acc!, p, now))],
       ['order.cancel', m(1, 'SIGNED', (acc, p, now) => this.rest.submitCancel(acc!, p, now))],
       ['order.status', m(1, 'SIGNED', (acc, p) => this.rest.submitQuery(acc!, p, false))],
       ['algoOrder.place', m(0, 'SIGNED', (acc, p, now) => this.rest.submitAlgo(acc!, p, now))],

@@ -18,6 +18,7 @@ import type { QueueModel, UniformSource } from './QueueModel.js';
  * - a new quantity for a level holding orders (depth diff, book ticker; a level inside the spread is
  *   empty): the net decrease, trades already counted, goes to the model; the estimate is then capped
  *   by the new level quantity. Growth is behind everyone.
+ * An amended order loses its priority: `requeue` puts it at the back of its (new) level.
  * All fills are at the order's own price (maker). An event may fill several orders; `apply` returns
  * how many fills it produced, read them with `fill(i)` (valid until the next `apply`). Orders filled
  * completely are already out of the book when `apply` returns.
@@ -156,6 +157,16 @@ export class PassiveBook<T> {
     this.size--;
     if (l.orders.length === 0) (e.side === 'BUY' ? sb.bids : sb.asks).drop(l);
     return true;
+  }
+
+  /**
+   * An amended order (new price and/or unfilled quantity): it leaves its place and joins the back of its
+   * (new) price level as a fresh arrival, behind the other participants there and behind `levelQty` of
+   * market quantity, the way the venue re-queues a modified order. Returns the new entry (same ref).
+   */
+  requeue(e: RestingEntry<T>, price: number, rem: number, levelQty: number): RestingEntry<T> {
+    this.remove(e);
+    return this.add(e.sym, e.side, price, rem, levelQty, e.ref);
   }
 
   /** Fill i of the last `apply`. */
