@@ -441,6 +441,52 @@ describe('conditional orders on the algo-order service', () => {
   }, 30_000);
 });
 
+describe('amend', () => {
+  it('ctx.amend moves a resting limit order (PUT /fapi/v1/order): the target reports the new state; a refused amend leaves the order and the runner\'s pending quantity as they were', async () => {
+    const v = await venue();
+    const r = await rig(v, { transport: 'http' });
+    const bid = Number(v.top('BTCUSDT').bid);
+    const req = new OrderRequest();
+    const px = Math.round(bid * 0.9 * 10) / 10;
+    const id = r.runner.submit(req.limit(0, Side.Buy, px, 0.002, TimeInForce.Gtc, false));
+    await r.until(() => r.of(id).length === 1, 'ack');
+    expect(r.runner.pendingQty(0, Side.Buy)).toBeCloseTo(0.002, 12);
+    const px2 = Math.round(bid * 0.91 * 10) / 10;
+    const a = r.runner.amend(id, px2, 0.003);
+    expect(a).toBeGreaterThan(id);
+    // the new size counts at once
+    expect(r.runner.pendingQty(0, Side.Buy)).toBeCloseTo(0.003, 12);
+    await r.until(() => r.of(id).length === 2, 'amend answer');
+    expect(r.of(id)[1]).toMatchObject({ status: OrderStatus.New, execType: ExecType.Ack });
+    const rest = new BinanceRestClient({ baseUrl: v.restUrl, apiKey: v.apiKey, apiSecret: v.apiSecret });
+    cleanups.push(() => rest.close());
+    await rest.init();
+    const open = await rest.openOrders('BTCUSDT');
+    if (!open.ok) throw new Error(open.msg);
+    expect(open.data).toHaveLength(1);
+    expect(open.data[0]).toMatchObject({ price: px2.toFixed(2), origQty: '0.003', status: 'NEW' });
+
+    // nothing to change: -5027, the order stays, the runner's pending quantity is restored
+    const same = r.runner.amend(id, px2, 0.003);
+    await r.until(() => r.of(same).length === 1, 'refused amend');
+    expect(r.of(same)[0]).toMatchObject({ status: OrderStatus.Rejected, code: -5027 });
+    expect(r.runner.counters.amendRejects).toBe(1);
+    expect(r.runner.pendingQty(0, Side.Buy)).toBeCloseTo(0.003, 12);
+    // a smaller amend refused by the venue would undo its change too: amend below the minimum quantity
+    const tooSmall = r.runner.amend(id, px2, 0.0001);
+    expect(r.runner.pendingQty(0, Side.Buy)).toBeCloseTo(0.0001, 12);
+    await r.until(() => r.of(tooSmall).length === 1, 'refused small amend');
+    expect(r.of(tooSmall)[0]!.status).toBe(OrderStatus.Rejected);
+    expect(r.runner.pendingQty(0, Side.Buy)).toBeCloseTo(0.003, 12);
+    // only limit orders in flight can be amended
+    expect(r.runner.amend(424242, px2, 0.003)).toBe(-1);
+    expect(r.service.counters()).toMatchObject({ amends: 3 });
+    r.runner.cancel(id);
+    await r.until(() => r.runner.inflightCount() === 0, 'cancelled');
+    expect(Math.abs(r.runner.pendingQty(0, Side.Buy))).toBe(0);
+  }, 30_000);
+});
+
 describe('engine over the WebSocket API with the user data stream', () => {
   it('three workers: orders go out over the WS API, fills arrive once, the position equals the venue\'s', async () => {
     const v = await startBinanceVenue({ port: 0, rate: 2000, seed: 5, symbols: ['BTCUSDT', 'ETHUSDT'] });

@@ -8,7 +8,7 @@ import type { Strategy } from '../src/strategy/Strategy.js';
 import { LiquidationCascade, type LiquidationCascadeParams } from '../src/strategy/LiquidationCascade.js';
 import { LookbackMomentum } from '../src/strategy/LookbackMomentum.js';
 import { BollingerReversion } from '../src/strategy/BollingerReversion.js';
-import { createStrategy, strategyDefaults, strategyNames, validateStrategyParams } from '../src/strategy/registry.js';
+import { createStrategy, sharedParamDefaults, strategyDefaults, strategyNames, validateStrategyParams } from '../src/strategy/registry.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
 // qty step 0.001: an order of 0.01 is 10 steps
@@ -200,11 +200,12 @@ describe('registry: the three strategies', () => {
   it('registered with the defaults of strategies.md', () => {
     expect(strategyNames()).toEqual(expect.arrayContaining(['liquidation-cascade', 'lookback-momentum', 'bollinger-reversion']));
     expect(strategyDefaults('liquidation-cascade')).toEqual({
+      ...sharedParamDefaults(),
       symbol: 'BTCUSDT', quantity: 0.01, mode: 'as-coded', window: 50, burstTicks: 5, priceThreshold: 10, volumeMultiplier: 3,
       liqWindowMs: 5000, liqNotional: 100_000, cooldownMs: 1000,
     });
-    expect(strategyDefaults('lookback-momentum')).toEqual({ symbol: 'BTCUSDT', quantity: 0.01, source: 'trade', lookback: 20, threshold: 0.001, cooldownMs: 1000 });
-    expect(strategyDefaults('bollinger-reversion')).toEqual({ symbol: 'BTCUSDT', quantity: 0.01, source: 'trade', period: 20, stdMultiplier: 2, cooldownMs: 1000 });
+    expect(strategyDefaults('lookback-momentum')).toEqual({ ...sharedParamDefaults(), symbol: 'BTCUSDT', quantity: 0.01, source: 'trade', lookback: 20, threshold: 0.001, cooldownMs: 1000 });
+    expect(strategyDefaults('bollinger-reversion')).toEqual({ ...sharedParamDefaults(), symbol: 'BTCUSDT', quantity: 0.01, source: 'trade', period: 20, stdMultiplier: 2, cooldownMs: 1000 });
   });
 
   it('validates modes and builds each strategy', () => {

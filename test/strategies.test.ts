@@ -13,7 +13,7 @@ import type { ExecReportView, MarketEvent } from '../src/strategy/views.js';
 import { FeeMomentum } from '../src/strategy/FeeMomentum.js';
 import { EmaImbalance } from '../src/strategy/EmaImbalance.js';
 import { PingPong } from '../src/strategy/PingPong.js';
-import { createStrategy, listStrategies, strategyDefaults, strategyNames, validateStrategyParams } from '../src/strategy/registry.js';
+import { SHARED_PARAMS, createStrategy, listStrategies, sharedParamDefaults, strategyDefaults, strategyNames, validateStrategyParams } from '../src/strategy/registry.js';
 import { StrategyController, resolveControl } from '../src/strategy/control.js';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, validateConfig } from '../src/config/Config.js';
 import { PROJECT_ROOT } from './helpers/fixtures.js';
@@ -241,9 +241,9 @@ describe('strategy registry', () => {
     // the catalogue grows: these three come first, in registration order
     expect(strategyNames().slice(0, 3)).toEqual(['ping-pong', 'fee-momentum', 'ema-imbalance']);
     const fm = listStrategies().find((s) => s.name === 'fee-momentum')!;
-    expect(fm.params.map((p) => p.name)).toEqual(['symbol', 'quantity', 'window', 'baseThreshold', 'takerFee', 'cooldownMs']);
+    expect(fm.params.map((p) => p.name)).toEqual(['symbol', 'quantity', 'window', 'baseThreshold', 'takerFee', 'cooldownMs', ...Object.keys(SHARED_PARAMS)]);
     expect(fm.params.find((p) => p.name === 'window')).toMatchObject({ type: 'integer', default: 50, min: 2, max: 100_000 });
-    expect(strategyDefaults('ema-imbalance')).toEqual({ symbol: 'BTCUSDT', quantity: 0.01, fastPeriod: 5, slowPeriod: 20, diffThreshold: 0.001, obiLevels: 5, obiThreshold: 0.2, holdMs: 5000 });
+    expect(strategyDefaults('ema-imbalance')).toEqual({ ...sharedParamDefaults(), symbol: 'BTCUSDT', quantity: 0.01, fastPeriod: 5, slowPeriod: 20, diffThreshold: 0.001, obiLevels: 5, obiThreshold: 0.2, holdMs: 5000 });
     // the config's embedded ping-pong defaults are the registry's
     expect(DEFAULT_CONFIG.strategy.params).toEqual(strategyDefaults('ping-pong'));
   });
@@ -256,7 +256,7 @@ describe('strategy registry', () => {
     );
     expect(() => validateStrategyParams('ema-imbalance', { symbol: 'btc' })).toThrow(/strategy\.params\.symbol must be an upper-case venue symbol/);
     expect(() => validateStrategyParams('nope', {})).toThrow(`config: strategy.name must be one of ${strategyNames().join(', ')}; got "nope"`);
-    expect(validateStrategyParams('fee-momentum', { window: 100, baseThreshold: 1 })).toEqual({ symbol: 'BTCUSDT', quantity: 0.01, window: 100, baseThreshold: 1, takerFee: 0.0005, cooldownMs: 1000 });
+    expect(validateStrategyParams('fee-momentum', { window: 100, baseThreshold: 1 })).toEqual({ ...sharedParamDefaults(), symbol: 'BTCUSDT', quantity: 0.01, window: 100, baseThreshold: 1, takerFee: 0.0005, cooldownMs: 1000 });
     expect(() => createStrategy('fee-momentum', { symbol: 'SOLUSDT' }, SYMBOLS)).toThrow(/strategy\.params\.symbol must be one of the configured symbols \(BTCUSDT, ETHUSDT\)/);
     expect(createStrategy('ema-imbalance', { symbol: 'ETHUSDT' }, SYMBOLS)).toBeInstanceOf(EmaImbalance);
   });

@@ -5,7 +5,7 @@ import { BookState, ExecType, IN, OrderStatus, OrderType, RecordType, Side, Time
 import { makeInstrument, type Instrument } from '../src/core/Instrument.js';
 
 import { MarketMaker, type MarketMakerParams } from '../src/strategy/MarketMaker.js';
-import { createStrategy, strategyDefaults } from '../src/strategy/registry.js';
+import { createStrategy, sharedParamDefaults, strategyDefaults } from '../src/strategy/registry.js';
 
 /** tick 0.01 at ~1000: 0.1 bp per tick, so every bps term shows in the prices */
 const FINE = makeInstrument('BTCUSDT', '0.01', '0.001', '0.001', '5');
@@ -186,7 +186,7 @@ describe('market maker (Python event-bus system)', () => {
   });
 
   it('is registered with the spec defaults', () => {
-    expect(strategyDefaults('market-maker')).toEqual(DEFAULTS);
+    expect(strategyDefaults('market-maker')).toEqual({ ...sharedParamDefaults(), ...DEFAULTS });
     expect(createStrategy('market-maker', { symbol: 'ETHUSDT' }, ['BTCUSDT', 'ETHUSDT'])).toBeInstanceOf(MarketMaker);
   });
 });

@@ -230,7 +230,8 @@ export const DEFAULT_CONFIG: EngineConfig = {
     idleTimeoutMs: 0,
   },
   book: { snapshotLimit: 1000, maxResyncsPerMinute: 6, resyncBackoffMs: 250, staleAfterMs: 0 },
-  strategy: { name: 'ping-pong', params: { symbol: 'BTCUSDT', quantity: 0.002, cooldownMs: 1000, triggerPrice: 0, everyNTicks: 0 } },
+  // the registry's defaults: ping-pong's own parameters and the shared exit and sizing ones (all off)
+  strategy: { name: 'ping-pong', params: strategyDefaults('ping-pong') },
   risk: { maxOrderQty: 0.01, maxPosition: 0.01 },
   execution: { transport: 'undici', userStream: true, listenKeyKeepAliveMs: 30 * 60_000, warmIntervalMs: 0, recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
   rings: { marketCapacity: 65536, intentCapacity: 1024, reportCapacity: 1024 },

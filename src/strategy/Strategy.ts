@@ -132,6 +132,8 @@ export interface StrategyContext {
   position(symbolId: number): number;
   /** Base quantity of orders sent and not yet finished (buy side positive, sell side negative). */
   pendingQty(symbolId: number, side: Side): number;
+  /** The margin asset's wallet balance as the venue last reported it (quote units), NaN before any report. */
+  walletBalance(): number;
   instrument(symbolId: number): Instrument;
   /** Best bid/ask seen on the feed (NaN before the first book ticker), and whether the view is stale. */
   bestBid(symbolId: number): number;

@@ -44,6 +44,8 @@ export interface RunnerCounters {
   amendRejects: number;
   /** conditional orders (stop, take-profit, trailing) sent */
   conditionals: number;
+  /** orders refused because the symbol's book was Syncing or Stale, or its view had a gap */
+  notLiveRejects: number;
   /** requests outside the supported order set (a limit without price or TIF, a stop without trigger, ...) */
   unsupportedRejects: number;
   /** strategy timers fired */
@@ -94,7 +96,7 @@ export class StrategyRunner implements StrategyContext {
   readonly counters: RunnerCounters = {
     marketRecords: 0, reports: 0, intents: 0, riskRejects: 0, ringFullRejects: 0, staleMarks: 0, fills: 0, acks: 0, rejects: 0, expired: 0, unknown: 0,
     streamReports: 0, dupFills: 0, duplicateQty: 0, foreignFills: 0, lateFills: 0, accountUpdates: 0, positionCorrections: 0, positionDivergences: 0,
-    cancels: 0, amends: 0, amendRejects: 0, conditionals: 0, unsupportedRejects: 0, timers: 0,
+    cancels: 0, amends: 0, amendRejects: 0, conditionals: 0, notLiveRejects: 0, unsupportedRejects: 0, timers: 0,
   };
   readonly risk: PreTradeLimits;
   private readonly ev = new MarketEvent();
@@ -105,6 +107,8 @@ export class StrategyRunner implements StrategyContext {
   private readonly ask: Float64Array;
   private readonly last: Float64Array;
   private readonly stale: Uint8Array;
+  /** 1 once the feed has reported a book state for the symbol (it keeps a depth book); else top of book only */
+  private readonly booked: Uint8Array;
   private readonly pos: Float64Array;
   private readonly pendBuy: Float64Array;
   private readonly pendSell: Float64Array;
@@ -154,6 +158,7 @@ export class StrategyRunner implements StrategyContext {
     this.ask = new Float64Array(n).fill(NaN);
     this.last = new Float64Array(n).fill(NaN);
     this.stale = new Uint8Array(n);
+    this.booked = new Uint8Array(n);
     this.pos = new Float64Array(n);
     this.pendBuy = new Float64Array(n);
     this.pendSell = new Float64Array(n);
@@ -210,6 +215,7 @@ export class StrategyRunner implements StrategyContext {
       this.last[sym] = ev.price;
     } else if (type === RecordType.FeedStatus) {
       this.mirror.onRecord(f64, i32, base);
+      if (sym >= 0 && sym < this.booked.length) this.booked[sym] = 1;
     } else if (type === RecordType.Depth && (ev.flags & RecordFlag.Snapshot) === 0) {
       // A depth event may span several records: the strategy sees it once, on its last record, when the
       // mirrored book is whole again.
@@ -405,6 +411,13 @@ export class StrategyRunner implements StrategyContext {
     const conditional = isConditional(req.type);
     const sym = req.symbolId;
     const inst = this.instruments[sym]!;
+    // Never trade on a book being rebuilt or a view with a gap (conditional orders rest at the venue and
+    // trigger on its prices, so they may go out; they are what protects a position while the feed heals).
+    const st = this.booked[sym] === 1 ? this.mirror.state(sym) : BookState.Live;
+    if (!conditional && (st === BookState.Syncing || st === BookState.Stale || this.stale[sym] === 1)) {
+      this.counters.notLiveRejects++;
+      return -1;
+    }
     const pending = req.side === Side.Buy ? this.pendBuy[sym]! : this.pendSell[sym]!;
     const reason = this.risk.check(req, this.pos[sym]!, pending);
     // a conditional order only ever reduces the position (reduce-only or close-position): no exposure to check
@@ -551,6 +564,9 @@ export class StrategyRunner implements StrategyContext {
   }
   pendingQty(symbolId: number, side: Side): number {
     return side === Side.Buy ? this.pendBuy[symbolId]! : -this.pendSell[symbolId]!;
+  }
+  walletBalance(): number {
+    return this.venueWallet;
   }
   instrument(symbolId: number): Instrument {
     return this.instruments[symbolId]!;

@@ -4,6 +4,8 @@ import { PingPong } from './PingPong.js';
 import { FeeMomentum, type FeeMomentumParams } from './FeeMomentum.js';
 import { EmaImbalance, type EmaImbalanceParams } from './EmaImbalance.js';
 import type { PingPongParams } from '../config/Config.js';
+import { ManagedStrategy, needsManagement, type ManagedConfig } from './ManagedStrategy.js';
+import { GATE_SCALPER_SIZING, type SizingMode } from './sizing.js';
 
 /**
  * The strategy registry: every strategy the engine can run, with a typed parameter schema (defaults,
@@ -33,6 +35,8 @@ export interface StrategyDefinition<P extends StrategyParams> {
   name: string;
   description: string;
   params: ParamSchema<P>;
+  /** defaults of the shared exit and sizing parameters for this strategy (SHARED_PARAMS; all off otherwise) */
+  sharedDefaults?: Partial<Record<SharedParamKey, ParamValue>>;
   /** `symbolId` = index of params.symbol among the engine's symbols */
   create(params: P, symbolId: number): Strategy;
 }
@@ -52,14 +56,92 @@ const registry = new Map<string, RegisteredStrategy>();
 export function registerStrategy<P extends StrategyParams>(def: StrategyDefinition<P>): void {
   if (!NAME.test(def.name)) throw new Error(`strategy name ${JSON.stringify(def.name)} must be lower-case words joined by "-"`);
   if (registry.has(def.name)) throw new Error(`strategy ${def.name} is already registered`);
-  const params = def.params as Readonly<Record<string, ParamSpec>>;
-  if (params.symbol?.type !== 'symbol') throw new Error(`strategy ${def.name}: params.symbol must be a symbol parameter`);
+  const own = def.params as Readonly<Record<string, ParamSpec>>;
+  if (own.symbol?.type !== 'symbol') throw new Error(`strategy ${def.name}: params.symbol must be a symbol parameter`);
+  const params: Record<string, ParamSpec> = { ...own };
+  for (const [k, spec] of Object.entries(SHARED_PARAMS)) {
+    if (k in own) throw new Error(`strategy ${def.name}: ${k} is a shared parameter`);
+    const d = def.sharedDefaults?.[k as SharedParamKey];
+    params[k] = d === undefined ? spec : ({ ...spec, default: d } as ParamSpec);
+    checkParam(params[k]!, params[k]!.default, `${def.name}.${k}`);
+  }
   registry.set(def.name, {
     name: def.name,
     description: def.description,
     params,
-    create: (p, symbolId) => def.create(p as P, symbolId),
+    create: (p, symbolId) => {
+      const inner = def.create(p as P, symbolId);
+      const managed = managedConfig(p);
+      return needsManagement(managed) ? new ManagedStrategy(inner, symbolId, managed) : inner;
+    },
   });
+}
+
+/**
+ * Exit and sizing parameters every strategy has (ManagedStrategy): off by default, so a strategy runs as
+ * written unless they are set. Fractions are of the entry price (exits) or of equity (sizing).
+ */
+export const SHARED_PARAMS = {
+  exitStopLoss: { type: 'number', default: 0, min: 0, max: 0.5, description: 'shared exits: close all this fraction against the entry (0 = off)' },
+  exitTakeProfit: { type: 'number', default: 0, min: 0, max: 10, description: 'shared exits: close all this fraction in favour (0 = off)' },
+  exitTrailActivate: { type: 'number', default: 0, min: 0, max: 10, description: 'shared exits: arm the trailing stop this fraction in favour (0 = from entry)' },
+  exitTrailDistance: { type: 'number', default: 0, min: 0, max: 0.5, description: 'shared exits: trailing stop distance from the best price (0 = off)' },
+  exitPartialAt: { type: 'number', default: 0, min: 0, max: 10, description: 'shared exits: take a partial profit this fraction in favour (0 = off)' },
+  exitPartialFraction: { type: 'number', default: 0.5, min: 0.01, max: 1, description: 'shared exits: fraction of the position the partial take-profit closes' },
+  exitMaxHoldMs: { type: 'integer', default: 0, min: 0, max: 30 * 86_400_000, description: 'shared exits: close all this long after entry, event time (0 = off)' },
+  protectiveStop: { type: 'boolean', default: false, description: 'rest a close-position STOP_MARKET at the venue at the stop-loss level while a position is open (needs exitStopLoss)' },
+  protectiveStopOnMark: { type: 'boolean', default: true, description: 'the protective stop triggers on the mark price (else the last price)' },
+  sizing: { type: 'enum', default: 'fixed', allowed: ['fixed', 'percent-equity', 'risk'], description: "entry sizing: 'fixed' = the strategy's own size; 'percent-equity'; 'risk' (ATR-floored stop, volatility scaling)" },
+  sizingEquity: { type: 'number', default: 10_000, min: 1, max: 1e12, description: 'equity (quote) for sizing until the venue reports a wallet balance' },
+  sizingEquityFraction: { type: 'number', default: 0.1, min: 0.0001, max: 1, description: "percent-equity: margin per entry as a fraction of equity" },
+  sizingLeverage: { type: 'number', default: 5, min: 1, max: 125, description: 'percent-equity and risk: leverage (notional = margin x leverage)' },
+  sizingRiskPerTrade: { type: 'number', default: 0.01, min: 0.0001, max: 0.2, description: 'risk: equity fraction lost if the stop is hit' },
+  sizingStop: { type: 'number', default: 0.004, min: 0, max: 0.5, description: "risk: the strategy's stop distance (fraction of price)" },
+  sizingMinStop: { type: 'number', default: 0.0009, min: 0.00001, max: 0.5, description: 'risk: the stop is never tighter than this' },
+  sizingAtrMultiple: { type: 'number', default: 1.1, min: 0, max: 100, description: 'risk: the stop is at least ATR/price x this' },
+  sizingMaxMargin: { type: 'number', default: 0.25, min: 0.001, max: 1, description: 'risk: margin per entry at most this fraction of equity' },
+  sizingBarMs: { type: 'integer', default: 60_000, min: 1000, max: 86_400_000, description: 'risk: bar length for the ATR(14) and the volatility (20 bars)' },
+} as const satisfies Record<string, ParamSpec>;
+
+export type SharedParamKey = keyof typeof SHARED_PARAMS;
+
+/** The shared parameters at their defaults (a fresh object). */
+export function sharedParamDefaults(): Record<SharedParamKey, ParamValue> {
+  const out = {} as Record<SharedParamKey, ParamValue>;
+  for (const [k, s] of Object.entries(SHARED_PARAMS)) out[k as SharedParamKey] = s.default;
+  return out;
+}
+
+/** The shared parameters of validated strategy parameters, as the layer's configuration. */
+export function managedConfig(p: StrategyParams): ManagedConfig {
+  const n = (k: SharedParamKey): number => p[k] as number;
+  return {
+    exits: {
+      stopLoss: n('exitStopLoss'),
+      takeProfit: n('exitTakeProfit'),
+      trailActivate: n('exitTrailActivate'),
+      trailDistance: n('exitTrailDistance'),
+      partialAt: n('exitPartialAt'),
+      partialFraction: n('exitPartialFraction'),
+      maxHoldMs: n('exitMaxHoldMs'),
+    },
+    protectiveStop: p.protectiveStop === true,
+    protectiveStopOnMark: p.protectiveStopOnMark === true,
+    sizing: {
+      ...GATE_SCALPER_SIZING,
+      mode: p.sizing as SizingMode,
+      quantity: 1,
+      equityFraction: n('sizingEquityFraction'),
+      leverage: n('sizingLeverage'),
+      riskPerTrade: n('sizingRiskPerTrade'),
+      stopRatio: n('sizingStop'),
+      minStop: n('sizingMinStop'),
+      atrMultiple: n('sizingAtrMultiple'),
+      maxMarginFraction: n('sizingMaxMargin'),
+    },
+    equity: n('sizingEquity'),
+    barMs: n('sizingBarMs'),
+  };
 }
 
 export function strategyNames(): string[] {

@@ -151,7 +151,7 @@ export function strategyRig(strat: Strategy, instruments: Instrument[], risk = {
     const f = intents.f64;
     return {
       kind: intents.i32[b * 2]! & 0xff, sym: intents.i32[b * 2 + 1]!, id: f[b + IN.INTENT_ID]!, side: f[b + IN.SIDE]!, type: f[b + IN.ORDER_TYPE]!, tif: f[b + IN.TIF]!,
-      priceTicks: f[b + IN.PRICE_TICKS]!, qtySteps: f[b + IN.QTY_STEPS]!, flags: f[b + IN.FLAGS]!, eventTime: f[b + IN.EVENT_TIME]!, target: f[b + IN.TARGET_ID]!,
+      priceTicks: f[b + IN.PRICE_TICKS]!, qtySteps: f[b + IN.QTY_STEPS]!, flags: f[b + IN.FLAGS]!, eventTime: f[b + IN.EVENT_TIME]!, target: f[b + IN.TARGET_ID]!, stopTicks: f[b + IN.STOP_PRICE_TICKS]!,
     };
   };
   return { runner, intents, feed, trade, ticker, depthReset, bookState, markPrice, liquidation, kline, report, intent };

@@ -61,11 +61,9 @@ export const ML_SYSTEM_EXITS: Readonly<ExitConfig> = { stopLoss: 0.01, takeProfi
  * Order of rules on one event: stop-loss, trailing stop, take-profit, time exit (all full), then the
  * partial take-profit: a full exit makes a partial one moot.
  *
- * Exchange-side protective stops: a resting STOP_MARKET / TAKE_PROFIT_MARKET at the venue would protect the
- * position when this process or its feed is down, which these event-driven exits cannot. The order path does
- * not route conditional orders yet (OrderRequest refuses them; Binance takes them only on its algo-order
- * endpoint), so `protectiveStopPrice()` / `protectiveTakeProfitPrice()` only expose the levels a strategy
- * would place there, ready for when that path exists. Until then a dead process holds an unprotected position.
+ * Exchange-side protective stops: `protectiveStopPrice()` / `protectiveTakeProfitPrice()` give the levels to
+ * rest at the venue, where they protect the position while this process or its feed is down.
+ * ManagedStrategy (the shared layer every strategy can turn on) keeps a close-position STOP_MARKET there.
  *
  * Allocation-free: state is numbers in fields. `onPrice` moves its arguments into fields and calls a
  * no-argument `evaluate`, so a caller that does not inline `evaluate` still passes no boxed doubles
@@ -228,10 +226,7 @@ export class ExitManager {
     return s > 0 ? Side.Sell : s < 0 ? Side.Buy : 0;
   }
 
-  /**
-   * The venue-side stop a strategy would rest for this position (NaN when off or flat). Not placed by anyone
-   * yet: conditional orders are not routed by the order path (see the class comment).
-   */
+  /** The venue-side stop for this position (NaN when off or flat): the tighter of the stop-loss and the trail. */
   protectiveStopPrice(): number {
     return this.trailing ? this.tighterStop() : this.stopPrice;
   }
