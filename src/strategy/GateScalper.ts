@@ -1,4 +1,4 @@
-import { BookState, OrderType, RecordType, Side, TimeInForce } from '../ring/layout.js';
+import { AT, BookState, MP, OrderType, RecordType, Side, TimeInForce } from '../ring/layout.js';
 import { BookImbalance } from './features/book.js';
 import { Ema } from './features/Ema.js';
 import { Sma } from './features/Sma.js';
@@ -78,15 +78,19 @@ const SERIES: ReadonlyArray<readonly [number, number, number]> = [
  * bucket arrives; buckets without trades repeat the last close (a quiet market is a flat one).
  */
 class BarCloses {
+  /** (newest − oldest)/oldest over the held closes, as of the last bar close (NaN until one closed) */
+  ret = NaN;
   private readonly buf: Float64Array;
   private head = 0;
   private held = 0;
   private bucket = NaN;
   private close = NaN;
 
+  /** `input` = [time ms, price] of the trade, written by the owner before `update()` */
   constructor(
     readonly periodMs: number,
     readonly count: number,
+    private readonly input: Float64Array,
   ) {
     this.buf = new Float64Array(count);
   }
@@ -95,8 +99,13 @@ class BarCloses {
     return this.held === this.count;
   }
 
-  /** Returns true when at least one bar closed. */
-  update(timeMs: number, price: number): boolean {
+  /**
+   * The trade in `input`; returns true when at least one bar closed. No double crosses the call (an
+   * argument is boxed when the loop's call is not inlined), and `ret` is a field for the same reason.
+   */
+  update(): boolean {
+    const timeMs = this.input[0]!;
+    const price = this.input[1]!;
     const b = Math.floor(timeMs / this.periodMs);
     const cur = this.bucket;
     if (cur !== cur) {
@@ -111,33 +120,64 @@ class BarCloses {
     // the closed bar, then the empty buckets between (bounded: more than `count` would all be overwritten)
     let gaps = b - cur;
     if (gaps > this.count) gaps = this.count;
-    for (let k = 0; k < gaps; k++) this.push(this.close);
+    // the closed bar (in `close`), then the empty buckets between, which repeat it
+    for (let k = 0; k < gaps; k++) this.pushClose();
     this.bucket = b;
     this.close = price;
-    return true;
-  }
-
-  /** (newest − oldest)/oldest over the held closes */
-  ret(): number {
+    // the buffer only changes here, so `ret` computed now is what a read at any later trade would give
     const n = this.count;
     const newest = this.buf[this.head === 0 ? n - 1 : this.head - 1]!;
     const oldest = this.buf[this.head]!;
-    return (newest - oldest) / oldest;
+    this.ret = (newest - oldest) / oldest;
+    return true;
   }
 
-  private push(x: number): void {
-    this.buf[this.head] = x;
+  /** pushes `close` (a field, not an argument: see update) */
+  private pushClose(): void {
+    this.buf[this.head] = this.close;
     this.head = this.head + 1 === this.count ? 0 : this.head + 1;
     if (this.held < this.count) this.held++;
   }
 }
 
-function clip1(x: number): number {
-  return x > 1 ? 1 : x < -1 ? -1 : x;
+/**
+ * A fast-properties copy of the params: one object literal listing every key, so one fixed shape with
+ * number-typed fields. The registry builds params with keyed stores (`out[k] = v`, 40-odd keys), and past a
+ * dozen of those V8 turns an object into a dictionary: each `p.x` on the hot path was then a hash lookup
+ * returning an untyped value, which TurboFan must check and unbox, and cannot prove to be a number when
+ * deciding whether arithmetic on it may stay unboxed.
+ */
+function fastParams(p: GateScalperParams): GateScalperParams {
+  return {
+    symbol: p.symbol,
+    mode: p.mode,
+    equity: p.equity,
+    entryPremium: p.entryPremium,
+    cooldownMs: p.cooldownMs,
+    momentumWindow: p.momentumWindow,
+    momentumThreshold: p.momentumThreshold,
+    volumeThreshold: p.volumeThreshold,
+    imbalanceThreshold: p.imbalanceThreshold,
+    entryThreshold: p.entryThreshold,
+    volatilityThreshold: p.volatilityThreshold,
+    minConfidence: p.minConfidence,
+    minLiquidity: p.minLiquidity,
+    idleVolatility: p.idleVolatility,
+    trendScale: p.trendScale,
+    trendSmoothing: p.trendSmoothing,
+    fundingBlackoutMs: p.fundingBlackoutMs,
+    obiLevels: p.obiLevels,
+    obiThreshold: p.obiThreshold,
+    volumeRatio: p.volumeRatio,
+    fastPeriod: p.fastPeriod,
+    slowPeriod: p.slowPeriod,
+    maThreshold: p.maThreshold,
+    maCross: p.maCross,
+  };
 }
 
-function sign(x: number): number {
-  return x > 0 ? 1 : x < 0 ? -1 : 0;
+function clip1(x: number): number {
+  return x > 1 ? 1 : x < -1 ? -1 : x;
 }
 
 /**
@@ -214,19 +254,38 @@ export class GateScalper implements Strategy {
   private readonly slow: Sma;
   private readonly series: BarCloses[];
   private readonly weights: Float64Array;
+  /** [time ms, price] of the current trade, the input of every BarCloses */
+  private readonly barInput = new Float64Array(2);
+  /** top levels copied out of the book (price, qty pairs): see compositeSide */
+  private readonly bidLv: Float64Array;
+  private readonly askLv: Float64Array;
+  /**
+   * The current trade, read once from the event's words. Everything below takes its inputs from these
+   * fields: a double passed to, or returned from, a call V8 does not inline is boxed (allocated), and a
+   * handler driving this many features spends its inlining budget, so which calls stay calls is not ours
+   * to choose. NaN-initialised so the fields hold doubles from the start (no representation change).
+   */
+  private evTime = NaN;
+  private evPrice = NaN;
+  private evQty = NaN;
+  private evSold = false;
   /** the last 4 trade prices, oldest first */
   private readonly last4 = new Float64Array(4);
   private ticks = 0;
   private lastPrice = NaN;
   private lastEntryMs = -Infinity;
+  /** the params, as a fast-properties copy (see fastParams) */
+  private readonly p: GateScalperParams;
   private readonly req = new OrderRequest();
   private inFlight = -1;
   private exitId = -1;
 
   constructor(
     private readonly symbolId: number,
-    private readonly p: GateScalperParams,
+    params: GateScalperParams,
   ) {
+    const p = fastParams(params);
+    this.p = p;
     this.mode = p.mode === 'obi' ? MODE_OBI : p.mode === 'ma' ? MODE_MA : MODE_COMPOSITE;
     const n = p.momentumWindow;
     if (n < 4) throw new RangeError('gate-scalper: momentumWindow must be at least 4 (surge = last 3 against the trades before)');
@@ -240,15 +299,19 @@ export class GateScalper implements Strategy {
     this.vwap = new RollingVwap({ ticks: n });
     this.fast = new Sma(p.fastPeriod);
     this.slow = new Sma(p.slowPeriod);
-    this.series = SERIES.map(([ms, count]) => new BarCloses(ms, count));
+    this.series = SERIES.map(([ms, count]) => new BarCloses(ms, count, this.barInput));
     this.weights = Float64Array.from(SERIES, (s) => s[2]);
+    const levels = Math.max(3, p.obiLevels);
+    this.bidLv = new Float64Array(2 * levels);
+    this.askLv = new Float64Array(2 * levels);
   }
 
   onMarket(ev: MarketEvent, ctx: StrategyContext): void {
     if (ev.symbolId !== this.symbolId) return;
     const t = ev.type;
     if (t === RecordType.MarkPrice) {
-      const nf = ev.nextFundingTime;
+      // read from the record's words, not the getter: a getter not inlined returns its double boxed
+      const nf = ev.f64[ev.base + MP.NEXT_FUNDING_TIME]!;
       // a new next-funding time means the previous one has passed: keep it for the "after" half of the blackout
       if (nf > 0 && nf !== this.nextFundingMs) {
         if (this.nextFundingMs === this.nextFundingMs) this.prevFundingMs = this.nextFundingMs;
@@ -257,18 +320,33 @@ export class GateScalper implements Strategy {
       return;
     }
     if (t !== RecordType.AggTrade && t !== RecordType.Trade) return;
-    this.updateFeatures(ev);
+    this.readTrade(ev);
+    this.updateFeatures();
     const sym = this.symbolId;
     if (ctx.bookState(sym) !== BookState.Live) return;
     if (this.inFlight >= 0) return;
     const pos = ctx.position(sym);
     if (pos > FLAT_EPS || pos < -FLAT_EPS) {
-      this.checkExit(ev, ctx);
+      this.checkExit(ctx);
       return;
     }
-    if (ev.eventTime - this.lastEntryMs < this.p.cooldownMs) return;
-    const side = this.mode === MODE_COMPOSITE ? this.compositeSide(ev, ctx) : this.mode === MODE_OBI ? this.obiSide(ctx) : this.maSide();
-    if (side !== 0) this.enter(side, ev.eventTime, ctx);
+    if (this.evTime - this.lastEntryMs < this.p.cooldownMs) return;
+    const side = this.mode === MODE_COMPOSITE ? this.compositeSide(ctx) : this.mode === MODE_OBI ? this.obiSide(ctx) : this.maSide();
+    if (side !== 0) this.enter(side, ctx);
+  }
+
+  /**
+   * The trade's fields, straight from the record's words (what the MarketEvent getters read for AggTrade /
+   * Trade). The getters are calls: `eventTime` is too big for TurboFan to inline once onMarket's budget is
+   * spent, and then returned its double boxed on every trade.
+   */
+  private readTrade(ev: MarketEvent): void {
+    const f = ev.f64;
+    const b = ev.base;
+    this.evTime = f[b + AT.EVENT_TIME]!;
+    this.evPrice = f[b + AT.PRICE]!;
+    this.evQty = f[b + AT.QTY]!;
+    this.evSold = f[b + AT.BUYER_MAKER] === 1;
   }
 
   onTimer(_nowMs: number, _ctx: StrategyContext): void {
@@ -283,31 +361,65 @@ export class GateScalper implements Strategy {
     }
   }
 
-  private updateFeatures(ev: MarketEvent): void {
-    const px = ev.price;
+  /**
+   * Every feature fed through its `next` fields and a no-argument `pushNext()`, not `update(x)` /
+   * `onTrade(ev)`: this function inlines more than TurboFan's cumulative budget allows, and each feature
+   * call left a call boxed its double argument (or, through onTrade, the getters' double results).
+   */
+  private updateFeatures(): void {
+    const px = this.evPrice;
+    const qty = this.evQty;
+    const time = this.evTime;
+    const sold = this.evSold;
     const prev = this.lastPrice;
     if (prev > 0) {
       const r = px / prev - 1;
       this.lastR = r;
-      this.momentum.update(r);
-      this.absReturns.update(r < 0 ? -r : r);
+      const mo = this.momentum;
+      mo.next = r;
+      mo.pushNext();
+      const ar = this.absReturns;
+      ar.next = r < 0 ? -r : r;
+      ar.pushNext();
     }
     this.lastPrice = px;
-    this.volSurge.update(ev.qty);
-    this.vol5of20.update(ev.qty);
-    this.tradeImb.onTrade(ev);
-    this.tq5.onTrade(ev);
-    this.ema.update(px);
-    this.vwap.onTrade(ev);
-    this.fast.update(px);
-    this.slow.update(px);
+    const vs = this.volSurge;
+    vs.next = qty;
+    vs.pushNext();
+    const v5 = this.vol5of20;
+    v5.next = qty;
+    v5.pushNext();
+    const ti = this.tradeImb;
+    ti.nextTime = time;
+    ti.nextQty = qty;
+    ti.nextBuyerMaker = sold;
+    ti.pushNext();
+    const t5 = this.tq5;
+    t5.nextTime = time;
+    t5.nextQty = qty;
+    t5.nextBuyerMaker = sold;
+    t5.pushNext();
+    const ema = this.ema;
+    ema.next = px;
+    ema.pushNext();
+    const vw = this.vwap;
+    vw.nextTime = time;
+    vw.nextPrice = px;
+    vw.nextQty = qty;
+    vw.pushNext();
+    const fast = this.fast;
+    fast.next = px;
+    fast.pushNext();
+    const slow = this.slow;
+    slow.next = px;
+    slow.pushNext();
     const l4 = this.last4;
     l4[0] = l4[1]!;
     l4[1] = l4[2]!;
     l4[2] = l4[3]!;
     l4[3] = px;
     this.ticks++;
-    if (this.mode === MODE_COMPOSITE) this.updateTrend(ev.eventTime, px);
+    if (this.mode === MODE_COMPOSITE) this.updateTrend();
     else if (this.mode === MODE_MA && this.slow.ready && this.fast.ready) {
       // every tick, not only when an entry is possible: the cross test compares consecutive ticks
       this.prevMaDiff = this.maDiff;
@@ -319,31 +431,46 @@ export class GateScalper implements Strategy {
    * Trend bias: weighted mean, over the series that are full, of clip(((newest − oldest)/oldest) / trendScale,
    * ±1), smoothed by an EMA of factor trendSmoothing updated at each bar close (0 until a series is full).
    */
-  private updateTrend(timeMs: number, px: number): void {
+  private updateTrend(): void {
+    // the trade goes to the series through barInput (no double arguments: see BarCloses.update)
+    const input = this.barInput;
+    input[0] = this.evTime;
+    input[1] = this.evPrice;
     let closed = false;
     const s = this.series;
-    for (let i = 0; i < s.length; i++) if (s[i]!.update(timeMs, px)) closed = true;
+    for (let i = 0; i < s.length; i++) if (s[i]!.update()) closed = true;
     if (!closed) return;
+    // a bar closes on few trades, so TurboFan leaves the calls in this branch un-inlined (below its call
+    // frequency threshold), however small: clip1(x) here boxed its argument and its result. Written out.
     let num = 0;
     let den = 0;
+    const scale = this.p.trendScale;
     for (let i = 0; i < s.length; i++) {
       const b = s[i]!;
       if (!b.ready) continue;
       const w = this.weights[i]!;
-      num += w * clip1(b.ret() / this.p.trendScale);
+      let x = b.ret / scale;
+      if (x > 1) x = 1;
+      else if (x < -1) x = -1;
+      num += w * x;
       den += w;
     }
     if (den > 0) this.trendBias += this.p.trendSmoothing * (num / den - this.trendBias);
   }
 
   /** The composite signal and its gates: the side to enter (Side.Buy / Side.Sell) or 0; `refusal` says why not. */
-  private compositeSide(ev: MarketEvent, ctx: StrategyContext): number {
+  private compositeSide(ctx: StrategyContext): number {
     const p = this.p;
     this.refusal = GateRefusal.None;
     if (!this.momentum.ready || !this.volSurge.ready || !this.tradeImb.ready || !this.tq5.ready) return 0;
     const book = ctx.book(this.symbolId);
+    // the top 3 levels copied out in one walk (integers cross the calls), not read per level through
+    // bidQty(i) / askPrice(0)...: in this big function those calls were not all inlined, and each returned
+    // its double boxed. Same levels, same order of summation, same values.
+    const bids = this.bidLv;
+    const asks = this.askLv;
     const ob3 = this.ob3;
-    ob3.update(book);
+    ob3.updateFromLevels(bids, book.fillBids(bids, ob3.levels), asks, book.fillAsks(asks, ob3.levels));
     if (!ob3.ready) return 0;
     const n = this.momentum.window;
     const m = this.momentum.value;
@@ -353,7 +480,8 @@ export class GateScalper implements Strategy {
     const imb = this.tradeImb.value;
     const ob = ob3.value;
     const liq = ob3.bidDepth + ob3.askDepth;
-    const spread = book.askPrice(0) - book.bidPrice(0);
+    // both sides hold a level (ob3.ready): [0] is the best price of each
+    const spread = asks[0]! - bids[0]!;
     const mom = clip1(200 * sumR);
     const micro = clip1((0.05 - spread) * 20 + (liq / 5000 < 1 ? liq / 5000 : 1));
     const tq = this.tq5.value;
@@ -371,7 +499,8 @@ export class GateScalper implements Strategy {
     const absM = m < 0 ? -m : m;
     const absOb = ob < 0 ? -ob : ob;
     const trending = meanAbs >= vt || lastAbs >= 2 * vt || absOb > p.imbalanceThreshold || absM > 2 * mt || liq < p.minLiquidity;
-    const T = trending ? p.entryThreshold : 1.5 * p.entryThreshold;
+    // a factor chosen by the branch, not a branch between two doubles (see tEff below); x·1.5 = 1.5·x exactly
+    const T = p.entryThreshold * (trending ? 1 : 1.5);
     this.m = m;
     this.sumR = sumR;
     this.meanAbsR = meanAbs;
@@ -403,7 +532,10 @@ export class GateScalper implements Strategy {
     let at = 0.5 * mt;
     if (!trending) at *= 0.7;
     const absScore = score < 0 ? -score : score;
-    const tEff = dir > 0 ? T : 0.9 * T;
+    // not `dir > 0 ? T : 0.9 * T`: TurboFan kept that merge of two computed doubles tagged and boxed it, one
+    // HeapNumber per evaluation past the gates (the only allocation left in steady state). A branch between
+    // constants times T is plain float64 arithmetic, and the same value (T·1 = T, T·0.9 = 0.9·T exactly).
+    const tEff = T * (dir > 0 ? 1 : 0.9);
     let excess = tEff < 1 ? (absScore - tEff) / (1 - tEff) : 0;
     if (excess > 1) excess = 1;
     if (excess > 0) at *= 1 - 0.5 * excess;
@@ -429,15 +561,18 @@ export class GateScalper implements Strategy {
       return 0;
     }
     // direction votes: a zero (or not yet ready) reading abstains
-    const px = ev.price;
+    const px = this.evPrice;
     let cast = 0;
     let agree = 0;
-    const v1 = sign(m);
-    const v2 = sign(imb);
-    const v3 = sign(ob);
-    const v4 = this.vwap.ready ? sign(px - this.vwap.value) : 0;
-    const v5 = this.ema.ready ? sign(px - this.ema.value) : 0;
-    const v6 = sign(bias);
+    // signs written out: TurboFan does not inline calls on a path this rarely taken, so sign(x) boxed x
+    const v1 = m > 0 ? 1 : m < 0 ? -1 : 0;
+    const v2 = imb > 0 ? 1 : imb < 0 ? -1 : 0;
+    const v3 = ob > 0 ? 1 : ob < 0 ? -1 : 0;
+    const dVwap = this.vwap.ready ? px - this.vwap.value : 0;
+    const v4 = dVwap > 0 ? 1 : dVwap < 0 ? -1 : 0;
+    const dEma = this.ema.ready ? px - this.ema.value : 0;
+    const v5 = dEma > 0 ? 1 : dEma < 0 ? -1 : 0;
+    const v6 = bias > 0 ? 1 : bias < 0 ? -1 : 0;
     if (v1 !== 0) { cast++; if (v1 === dir) agree++; }
     if (v2 !== 0) { cast++; if (v2 === dir) agree++; }
     if (v3 !== 0) { cast++; if (v3 === dir) agree++; }
@@ -463,14 +598,16 @@ export class GateScalper implements Strategy {
       this.refusal = GateRefusal.Confidence;
       return 0;
     }
-    if (this.inFundingBlackout(ev.eventTime)) {
+    if (this.inFundingBlackout()) {
       this.refusal = GateRefusal.Funding;
       return 0;
     }
     return dir > 0 ? Side.Buy : Side.Sell;
   }
 
-  private inFundingBlackout(t: number): boolean {
+  /** at the current trade's time (a field, not an argument: no double to box) */
+  private inFundingBlackout(): boolean {
+    const t = this.evTime;
     const w = this.p.fundingBlackoutMs;
     const a = t - this.nextFundingMs;
     const b = t - this.prevFundingMs;
@@ -481,7 +618,11 @@ export class GateScalper implements Strategy {
   private obiSide(ctx: StrategyContext): number {
     if (!this.vol5of20.ready) return 0;
     const imb = this.obiN;
-    imb.update(ctx.book(this.symbolId));
+    // copied levels, not per-level reads (see compositeSide)
+    const book = ctx.book(this.symbolId);
+    const bids = this.bidLv;
+    const asks = this.askLv;
+    imb.updateFromLevels(bids, book.fillBids(bids, imb.levels), asks, book.fillAsks(asks, imb.levels));
     if (!imb.ready) return 0;
     const obi = imb.value;
     this.obi = obi;
@@ -505,7 +646,9 @@ export class GateScalper implements Strategy {
     return 0;
   }
 
-  private enter(side: number, eventTime: number, ctx: StrategyContext): void {
+  /** at the current trade's time (`evTime`: a field, not a boxed argument) */
+  private enter(side: number, ctx: StrategyContext): void {
+    const eventTime = this.evTime;
     const sym = this.symbolId;
     const book = ctx.book(sym);
     const inst = ctx.instrument(sym);
@@ -535,9 +678,12 @@ export class GateScalper implements Strategy {
     this.lastEntryMs = eventTime;
   }
 
-  private checkExit(ev: MarketEvent, ctx: StrategyContext): void {
+  private checkExit(ctx: StrategyContext): void {
     const ex = this.exits;
-    const reason = ex.onPrice(ev.price, ev.eventTime);
+    // onPrice(price, time) through its fields: no double arguments to box if the call is not inlined
+    ex.nextPrice = this.evPrice;
+    ex.nextTimeMs = this.evTime;
+    const reason = ex.evaluate();
     if (reason === ExitReason.None) return;
     const sym = this.symbolId;
     const qty = ex.exitQty(ctx.instrument(sym).stepSize);

@@ -14,6 +14,8 @@ export class Sma {
   private head = 0;
   private held = 0;
   private sinceRecompute = 0;
+  /** the value `pushNext` adds: a caller that may not inline `update` passes it in this field, not as a boxed double */
+  next = 0;
 
   constructor(period: number) {
     this.period = checkCount('period', period);
@@ -29,6 +31,13 @@ export class Sma {
   }
 
   update(x: number): void {
+    this.next = x;
+    this.pushNext();
+  }
+
+  /** `update(next)`, no argument: nothing to box when V8 does not inline the call (see index.ts) */
+  pushNext(): void {
+    const x = this.next;
     const h = this.head;
     this.head = h + 1 === this.period ? 0 : h + 1;
     if (this.held < this.period) {

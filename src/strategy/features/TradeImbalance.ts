@@ -9,6 +9,10 @@ import { TwoSumWindow, type WindowSpec } from './rings.js';
 export class TradeImbalance {
   readonly window: TwoSumWindow;
   value = 0;
+  /** the trade `pushNext` adds (time ms, qty, aggressor sold): fields, so no call passes a double */
+  nextTime = 0;
+  nextQty = 0;
+  nextBuyerMaker = false;
 
   constructor(spec: WindowSpec) {
     this.window = new TwoSumWindow(spec);
@@ -41,6 +45,22 @@ export class TradeImbalance {
     const qty = tr.qty;
     const sold = tr.buyerMaker;
     w.nextTime = tr.eventTime;
+    w.nextA = sold ? 0 : qty;
+    w.nextB = sold ? qty : 0;
+    w.addNext();
+    this.refresh();
+  }
+
+  /**
+   * The trade in `nextTime` / `nextQty` / `nextBuyerMaker`. For a caller whose own inlining budget is spent:
+   * `onTrade` then reads the event's getters in a call that may not inline them, and a getter not inlined
+   * returns its double boxed; this takes nothing and returns nothing.
+   */
+  pushNext(): void {
+    const w = this.window;
+    const qty = this.nextQty;
+    const sold = this.nextBuyerMaker;
+    w.nextTime = this.nextTime;
     w.nextA = sold ? 0 : qty;
     w.nextB = sold ? qty : 0;
     w.addNext();

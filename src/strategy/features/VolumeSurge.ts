@@ -32,6 +32,8 @@ export class VolumeSurge {
   /** age of the newest value of the baseline window */
   private readonly baselineOffset: number;
   private sinceRecompute = 0;
+  /** the volume `pushNext` adds: a caller that may not inline `update` passes it in this field, not as a boxed double */
+  next = 0;
 
   constructor(recent = 3, baseline = 20, opts: { overlap?: boolean } = {}) {
     this.recent = checkCount('recent', recent);
@@ -46,8 +48,14 @@ export class VolumeSurge {
     return this.held >= this.span;
   }
 
-
   update(volume: number): void {
+    this.next = volume;
+    this.pushNext();
+  }
+
+  /** `update(next)`, no argument: nothing to box when V8 does not inline the call (see index.ts) */
+  pushNext(): void {
+    const volume = this.next;
     const buf = this.buf;
     const cap = buf.length;
     const newest = this.newest + 1 === cap ? 0 : this.newest + 1;

@@ -95,6 +95,10 @@ export class SessionVwap {
 export class RollingVwap {
   readonly window: TwoSumWindow;
   value = NaN;
+  /** the trade `pushNext` adds: fields, so no call passes a double */
+  nextTime = 0;
+  nextPrice = 0;
+  nextQty = 0;
 
   constructor(spec: WindowSpec) {
     this.window = new TwoSumWindow(spec);
@@ -124,6 +128,20 @@ export class RollingVwap {
     w.nextTime = tr.eventTime;
     w.nextA = tr.price * tr.qty;
     w.nextB = tr.qty;
+    w.addNext();
+    this.refresh();
+  }
+
+  /**
+   * The trade in `nextTime` / `nextPrice` / `nextQty`: nothing passed, nothing read through getters (see
+   * TradeImbalance.pushNext), so nothing boxed whether or not the call is inlined.
+   */
+  pushNext(): void {
+    const w = this.window;
+    const qty = this.nextQty;
+    w.nextTime = this.nextTime;
+    w.nextA = this.nextPrice * qty;
+    w.nextB = qty;
     w.addNext();
     this.refresh();
   }

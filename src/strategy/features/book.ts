@@ -129,6 +129,24 @@ export class BookImbalance {
     this.refresh(nb > 0 && na > 0);
   }
 
+  /**
+   * From levels already copied out of the book (`L2Book.fillBids` / `fillAsks`: price, qty pairs, best
+   * first; nb / na pairs held). The same sums as `update(book)`, but `update` calls the book's `bidQty(i)`
+   * per level, and a caller whose inlining budget is spent gets each quantity back boxed; here only
+   * typed-array reads.
+   */
+  updateFromLevels(bids: Float64Array, nb: number, asks: Float64Array, na: number): void {
+    if (nb > this.levels) nb = this.levels;
+    if (na > this.levels) na = this.levels;
+    let b = 0;
+    for (let i = 0; i < nb; i++) b += bids[2 * i + 1]!;
+    let a = 0;
+    for (let i = 0; i < na; i++) a += asks[2 * i + 1]!;
+    this.bidDepth = b;
+    this.askDepth = a;
+    this.refresh(nb > 0 && na > 0);
+  }
+
   /** From the best level only (a bookTicker). */
   updateTop(bidQty: number, askQty: number): void {
     this.bidDepth = bidQty;
