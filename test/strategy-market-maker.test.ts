@@ -14,12 +14,12 @@ const COARSE = makeInstrument('BTCUSDT', '1', '0.001', '0.001', '5');
 
 const DEFAULTS: MarketMakerParams = {
   symbol: 'BTCUSDT', spreadBps: 5, levels: 3, levelSpacingBps: 3, refreshMs: 500, skewFactor: 0.3, skewUnit: 'half-spread',
-  maxInventory: 300, orderSize: 100, sizeStep: 0.2, obiLevels: 5, volAdjFactor: 0.5, requoteBps: 5, maxOrdersPerSec: 5,
+  maxInventory: 300, orderSize: 100, sizeStep: 0.2, obiLevels: 5, volAdjFactor: 0.5, requoteBps: 5, maxOrdersPerSec: 5, amendQuotes: true,
 };
 
 /** The runner in-process around a market maker, with hand-built ring A / C records and ring B read back. */
 function harness(p: Partial<MarketMakerParams>, inst: Instrument = FINE) {
-  const strat = new MarketMaker(0, { ...DEFAULTS, ...p });
+  const strat = new MarketMaker(0, { ...DEFAULTS, amendQuotes: false, ...p });
   const { runner, intents, trade: rigTrade, depthReset: book, bookState, report } = strategyRig(strat, [inst], { maxOrderQty: 10, maxPosition: 100 }, 128);
   const trade = (price: number, eventTime: number): void => rigTrade(price, eventTime);
   const ack = (...ids: number[]): void => {
@@ -39,6 +39,7 @@ function harness(p: Partial<MarketMakerParams>, inst: Instrument = FINE) {
     for (let i = from; i < intents.count; i++) {
       const x = intent(i);
       if (x.kind === RecordType.OrderCancel) out.push(['X', x.target]);
+      else if (x.kind === RecordType.OrderAmend) out.push(['A', x.target, x.priceTicks, x.qtySteps]);
       else {
         expect(x).toMatchObject({ type: OrderType.Limit, tif: TimeInForce.Gtx });
         out.push([x.side === Side.Buy ? 'B' : 'S', x.priceTicks, x.qtySteps]);
@@ -122,6 +123,28 @@ describe('market maker (Python event-bus system)', () => {
     expect(h.intents.count).toBe(12);
     h.trade(1000.5, 1600); // timer (1100 + 500): same desired quotes, only bid 0 is missing
     expect(h.since(12)).toEqual([['B', 1000, 100]]);
+  });
+
+  it('amendQuotes: a changed resting quote is amended in place (one action, not two); a refused amend is replaced by cancel + place', () => {
+    const h = harness({ maxOrdersPerSec: 20, levelSpacingBps: 10, amendQuotes: true }, COARSE);
+    h.bookState(BookState.Live);
+    h.book([[999, 1, false], [1001, 1, true]], 1000);
+    expect(h.since(0)).toEqual([['B', 999, 100], ['S', 1001, 100], ['B', 998, 120], ['S', 1002, 120], ['B', 997, 140], ['S', 1003, 140]]);
+    h.ack(1, 2, 3, 4, 5, 6);
+    // the same move as above: the three bids change, the asks are kept; each bid is amended (ids 7, 8, 9)
+    h.book([[1000.1, 1, false], [1001.1, 1, true]], 1100);
+    expect(h.since(6)).toEqual([['A', 1, 1000, 100], ['A', 3, 999, 120], ['A', 5, 998, 140]]);
+    expect(h.strat.amended).toBe(3);
+    expect(h.strat.openQuotes).toBe(6);
+    // the amends' answers are Acks of the orders; the one of bid 1 (amend 8) is refused instead
+    h.report(1, ExecType.Ack, OrderStatus.New, Side.Buy);
+    h.report(5, ExecType.Ack, OrderStatus.New, Side.Buy);
+    h.report(8, ExecType.Reject, OrderStatus.Rejected, Side.Buy);
+    h.trade(1000.5, 1599);
+    expect(h.intents.count).toBe(9);
+    // the timer refresh (1600): bid 1 still rests at 998 as the venue kept it: cancelled and placed again
+    h.trade(1000.5, 1600);
+    expect(h.since(9)).toEqual([['X', 3], ['B', 999, 120]]);
   });
 
   it('the order-rate budget (5/s of event time, places and cancels) defers the excess; cancels go first', () => {

@@ -24,8 +24,10 @@ export type MarketMakerParams = {
   volAdjFactor: number;
   /** re-quote between timer refreshes when |Δmid|/mid exceeds this, bps */
   requoteBps: number;
-  /** places + cancels per second of event time */
+  /** places + cancels + amends per second of event time */
   maxOrdersPerSec: number;
+  /** re-price a resting quote with one amend instead of cancel + place (half the order budget) */
+  amendQuotes: boolean;
 };
 
 const BID = 0;
@@ -56,13 +58,17 @@ const WINDOW_MS = 1000;
  *
  * Refresh (recompute the desired quotes) on the event-time timer every refreshMs, when the mid has moved
  * more than requoteBps since the last refresh, and on any fill of ours. Quotes are diffed per side and
- * level against the resting ones: an order with the desired price and size is kept (its queue priority with
- * it), others are cancelled and replaced. There is no amend in the strategy API yet, so a changed level is
- * cancel + place; the cancelled order retires (tracked until its final report) and the level is free at once,
- * so the replacement goes out in the same pass. A partially filled order never matches (its size changed):
- * it is replaced at full size.
+ * level against the resting ones:
+ * - keep: an order with the desired price and size stays (its queue priority with it);
+ * - amend (amendQuotes, default): a resting, acknowledged, unfilled order at another price or size is
+ *   amended in place: one request instead of two, though the venue re-queues it at the back of its new level.
+ *   A refused amend leaves the order as it was; it is then replaced like a partially filled one;
+ * - cancel + place: the rest (not yet acknowledged, partially filled, or amendQuotes off). The cancelled order
+ *   retires (tracked until its final report) and the level is free at once, so the replacement goes out in the
+ *   same pass. A partially filled order never matches (its size changed): it is replaced at full size;
+ * - cancel: a level no longer wanted.
  *
- * Order rate: places and cancels share a sliding budget of maxOrdersPerSec per 1000 ms of event time;
+ * Order rate: places, amends and cancels share a sliding budget of maxOrdersPerSec per 1000 ms of event time;
  * cancels go first (a stale quote is the risk), then places from level 0 out, bid before ask. What does not
  * fit waits for the budget (the timer is armed for when it frees). Pulling every quote because the book is
  * not Live bypasses the budget (quoting blind is worse than a brief burst) but is counted in it.
@@ -75,6 +81,7 @@ export class MarketMaker implements Strategy {
   readonly name = 'market-maker';
   submitted = 0;
   cancelled = 0;
+  amended = 0;
   refused = 0;
   /** actions that waited for the rate budget */
   deferred = 0;
@@ -100,6 +107,8 @@ export class MarketMaker implements Strategy {
   readonly slotTicks: Float64Array;
   readonly slotSteps: Float64Array;
   readonly slotState: Uint8Array;
+  /** the amend in flight for the slot's order (−1 none) */
+  readonly slotAmend: Float64Array;
   /** cancelled orders awaiting their final report: intent id, cancel intent id (−1 = cancel to (re)send) */
   private readonly retId: Float64Array;
   private readonly retCancel: Float64Array;
@@ -131,6 +140,7 @@ export class MarketMaker implements Strategy {
     this.slotTicks = new Float64Array(2 * L);
     this.slotSteps = new Float64Array(2 * L);
     this.slotState = new Uint8Array(2 * L);
+    this.slotAmend = new Float64Array(2 * L).fill(-1);
     // each slot can retire an order per refresh before the previous one's cancel confirms: 4 per slot is ample
     this.retId = new Float64Array(8 * L);
     this.retCancel = new Float64Array(8 * L);
@@ -187,11 +197,19 @@ export class MarketMaker implements Strategy {
     const n = 2 * this.L;
     let ours = false;
     for (let i = 0; i < n; i++) {
+      if (this.slotAmend[i] === id) {
+        // the amend was refused; the order rests as it was: replace it at the next pass
+        if (x === ExecType.Reject) this.slotSteps[i] = -1;
+        this.slotAmend[i] = -1;
+        return;
+      }
       if (this.slotId[i] !== id) continue;
       ours = true;
       if (finished) this.clearSlot(i);
       else if (x === ExecType.Ack) {
         if (this.slotState[i] === SENT) this.slotState[i] = RESTING;
+        // an amend's answer comes as an Ack of the order: it now rests at the new price and size
+        this.slotAmend[i] = -1;
       } else {
         // partial fill: still resting, but no longer the desired size
         this.slotState[i] = RESTING;
@@ -299,7 +317,23 @@ export class MarketMaker implements Strategy {
         const i = s * L + k;
         if (this.slotState[i] === EMPTY) continue;
         if (this.desSteps[i] !== 0 && this.slotTicks[i] === this.desTicks[i] && this.slotSteps[i] === this.desSteps[i]) continue;
-        if (this.retCount === this.retId.length || !this.budgetOk(now)) {
+        if (!this.budgetOk(now)) {
+          left = true;
+          continue;
+        }
+        if (this.p.amendQuotes && this.desSteps[i] !== 0 && this.slotState[i] === RESTING && this.slotSteps[i]! > 0 && this.slotAmend[i]! < 0) {
+          const inst = ctx.instrument(this.symbolId);
+          const a = ctx.amend(this.slotId[i]!, this.desTicks[i]! * inst.tickSize, this.desSteps[i]! * inst.stepSize);
+          if (a >= 0) {
+            this.spend(now);
+            this.amended++;
+            this.slotAmend[i] = a;
+            this.slotTicks[i] = this.desTicks[i]!;
+            this.slotSteps[i] = this.desSteps[i]!;
+            continue;
+          }
+        }
+        if (this.retCount === this.retId.length) {
           left = true;
           continue;
         }
@@ -381,6 +415,7 @@ export class MarketMaker implements Strategy {
 
   private clearSlot(i: number): void {
     this.slotId[i] = -1;
+    this.slotAmend[i] = -1;
     this.slotTicks[i] = 0;
     this.slotSteps[i] = 0;
     this.slotState[i] = EMPTY;

@@ -367,7 +367,8 @@ registerStrategy<MarketMakerParams>({
     obiLevels: { type: 'integer', default: 5, min: 1, max: 100, description: 'book levels per side in the imbalance' },
     volAdjFactor: { type: 'number', default: 0.5, min: 0, max: 100, description: 'spread widening: half*(1 + volAdjFactor*|OBI|)' },
     requoteBps: { type: 'number', default: 5, min: 0, max: 10_000, description: 'refresh early when the mid moves more than this since the last refresh, bps' },
-    maxOrdersPerSec: { type: 'integer', default: 5, min: 1, max: 1000, description: 'places + cancels per 1000 ms of event time' },
+    maxOrdersPerSec: { type: 'integer', default: 5, min: 1, max: 1000, description: 'places + cancels + amends per 1000 ms of event time' },
+    amendQuotes: { type: 'boolean', default: true, description: 're-price a resting quote with one amend (re-queued by the venue) instead of cancel + place' },
   },
   create: (p, sym) => new MarketMaker(sym, p),
 });
