@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import type { Logger } from 'pino';
 import uWS from 'uWebSockets.js';
 import type { HttpResponse, WebSocket } from 'uWebSockets.js';
+import { listenExclusive } from '../../net/uwsListen.js';
 import { formatScaled, parseScaled } from '../../core/decimal.js';
 import { resolveInstruments, type InstrumentSpec } from '../instruments.js';
 import { KlineBook } from '../market/Klines.js';
@@ -233,45 +233,6 @@ const STATUS_TEXT: Record<number, string> = {
 
 const MAX_BODY = 64 * 1024;
 const MAX_RATE = 500_000;
-
-/** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT: no SO_REUSEPORT (a second listener on the port fails). */
-const LISTEN_EXCLUSIVE = 1;
-
-type ListenCb = (ls: uWS.us_listen_socket | false) => void;
-/** The native listen(host, port, options, cb) overload, missing from this build's typings. */
-interface ListenWithOptions {
-  listen(host: string, port: number, options: number, cb: ListenCb): unknown;
-}
-
-async function probeFreePort(host: string): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, host, () => resolve());
-  });
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (addr === null || typeof addr === 'string') throw new Error('sim binance: cannot probe a free port');
-  return addr.port;
-}
-
-/**
- * Listens on an explicit port (an ephemeral one is probed first). uSockets sets SO_REUSEADDR only for a
- * non-zero port; without it, the TIME_WAIT connections left by close() would keep a restarted venue from
- * binding the same port for a minute. Exclusive mode keeps two venues from sharing a port silently.
- */
-async function listenExclusive(app: uWS.TemplatedApp, host: string, wanted: number): Promise<{ listenSocket: uWS.us_listen_socket; port: number }> {
-  for (let attempt = 0; ; attempt++) {
-    const port = wanted !== 0 ? wanted : await probeFreePort(host);
-    let got: uWS.us_listen_socket | false = false;
-    (app as unknown as ListenWithOptions).listen(host, port, LISTEN_EXCLUSIVE, (ls) => {
-      got = ls;
-    });
-    const ls = got as uWS.us_listen_socket | false;
-    if (ls) return { listenSocket: ls, port: uWS.us_socket_local_port(ls as unknown as uWS.us_socket) };
-    if (wanted !== 0 || attempt >= 4) throw new Error(`sim binance: cannot listen on ${host}:${port}`);
-  }
-}
 
 /** A decimal commission rate ("0.0005") in millionths. */
 function feePpm(rate: string | undefined, dflt: number): number {
@@ -898,7 +859,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     });
   });
 
-  const { listenSocket, port } = await listenExclusive(app, host, opts.port ?? 0);
+  const { listenSocket, port } = await listenExclusive(app, host, opts.port ?? 0, 'sim binance');
 
   const timer = setInterval(onTick, Math.max(1, opts.tickIntervalMs ?? 1));
   const slowTimer = setInterval(slowTick, 250);
