@@ -30,6 +30,30 @@ export type MarketMakerParams = {
   amendQuotes: boolean;
 };
 
+/**
+ * A fast-properties copy of the params (one object literal: one fixed shape). The registry builds params with
+ * keyed stores, and past a dozen of those V8 turns the object into a dictionary: every `p.x` was a hash lookup.
+ */
+function fastParams(p: MarketMakerParams): MarketMakerParams {
+  return {
+    symbol: p.symbol,
+    spreadBps: p.spreadBps,
+    levels: p.levels,
+    levelSpacingBps: p.levelSpacingBps,
+    refreshMs: p.refreshMs,
+    skewFactor: p.skewFactor,
+    skewUnit: p.skewUnit,
+    maxInventory: p.maxInventory,
+    orderSize: p.orderSize,
+    sizeStep: p.sizeStep,
+    obiLevels: p.obiLevels,
+    volAdjFactor: p.volAdjFactor,
+    requoteBps: p.requoteBps,
+    maxOrdersPerSec: p.maxOrdersPerSec,
+    amendQuotes: p.amendQuotes,
+  };
+}
+
 const BID = 0;
 const ASK = 1;
 /** slot states */
@@ -98,6 +122,17 @@ export class MarketMaker implements Strategy {
   private readonly legacySkew: boolean;
   private readonly imb: BookImbalance;
   private readonly req = new OrderRequest();
+  private readonly p: MarketMakerParams;
+  /**
+   * The top `obiLevels` levels of each side copied out of the book (`fillBids` / `fillAsks`: price, qty pairs,
+   * best first). Reading them through `bidPrice(0)` / `bidQty(i)` allocated: those getters return a double
+   * (a merge of a level's price and NaN) that V8 boxed, on every market event in onMarket and per level in
+   * refresh. Only integers cross the fill calls.
+   */
+  private readonly bidLv: Float64Array;
+  private readonly askLv: Float64Array;
+  /** the event time of the current apply / pullAll: a field, so no double crosses retire / budgetOk / spend */
+  private nowMs = NaN;
 
   /** desired quote per slot (slot = side·L + level): ticks and steps, 0 steps = no quote */
   readonly desTicks: Float64Array;
@@ -126,14 +161,18 @@ export class MarketMaker implements Strategy {
 
   constructor(
     private readonly symbolId: number,
-    private readonly p: MarketMakerParams,
+    params: MarketMakerParams,
   ) {
+    const p = fastParams(params);
+    this.p = p;
     const L = p.levels;
     this.L = L;
     this.half = p.spreadBps / 2 / 1e4;
     this.spacing = p.levelSpacingBps / 1e4;
     this.legacySkew = p.skewUnit === 'legacy';
     this.imb = new BookImbalance(p.obiLevels);
+    this.bidLv = new Float64Array(2 * this.imb.levels);
+    this.askLv = new Float64Array(2 * this.imb.levels);
     this.desTicks = new Float64Array(2 * L);
     this.desSteps = new Float64Array(2 * L);
     this.slotId = new Float64Array(2 * L).fill(-1);
@@ -165,8 +204,13 @@ export class MarketMaker implements Strategy {
       if (this.quoting || this.retCount > 0) this.pullAll(ctx);
       return;
     }
+    // the best levels copied out (see bidLv): the same prices bidPrice(0) / askPrice(0) read, NaN for an empty side
     const book = ctx.book(sym);
-    const mid = (book.bidPrice(0) + book.askPrice(0)) / 2;
+    const bids = this.bidLv;
+    const asks = this.askLv;
+    if (book.fillBids(bids, 1) === 0) bids[0] = NaN;
+    if (book.fillAsks(asks, 1) === 0) asks[0] = NaN;
+    const mid = (bids[0]! + asks[0]!) / 2;
     const ref = this.refMid;
     // NaN ref (never quoted, or pulled): quote as soon as the book allows
     if (ref !== ref || mid !== mid) {
@@ -246,11 +290,20 @@ export class MarketMaker implements Strategy {
     this.refreshes++;
     this.nextRefreshAt = now + this.p.refreshMs;
     const book = ctx.book(sym);
-    const bb = book.bidPrice(0);
-    const ba = book.askPrice(0);
+    // the top obiLevels of each side copied out once (see bidLv): the imbalance's sums and the touch from them,
+    // the same values and order of summation as imb.update(book) and bidPrice(0) / askPrice(0)
+    const bids = this.bidLv;
+    const asks = this.askLv;
+    const imb = this.imb;
+    const nb = book.fillBids(bids, imb.levels);
+    const na = book.fillAsks(asks, imb.levels);
+    imb.updateFromLevels(bids, nb, asks, na);
+    if (nb === 0) bids[0] = NaN;
+    if (na === 0) asks[0] = NaN;
+    const bb = bids[0]!;
+    const ba = asks[0]!;
     const mid = (bb + ba) / 2;
-    this.imb.update(book);
-    if (mid !== mid || !this.imb.ready) {
+    if (mid !== mid || !imb.ready) {
       // one side empty: nothing to price against
       this.pullAll(ctx);
       return;
@@ -266,7 +319,7 @@ export class MarketMaker implements Strategy {
     inv = inv > 1 ? 1 : inv < -1 ? -1 : inv;
     const half = this.half;
     const skew = this.legacySkew ? (p.skewFactor * inv) / 1e4 : p.skewFactor * half * inv;
-    const obi = this.imb.value;
+    const obi = imb.value;
     const volAdj = 1 + p.volAdjFactor * (obi < 0 ? -obi : obi);
     this.inv = inv;
     this.skew = skew;
@@ -295,19 +348,19 @@ export class MarketMaker implements Strategy {
 
   /** Diff desired against ours within the rate budget: cancels first, then places from level 0 out. */
   private apply(ctx: StrategyContext): void {
-    const now = ctx.eventTimeMs();
+    this.nowMs = ctx.eventTimeMs();
     const L = this.L;
     let left = false;
     // resend refused cancels of retiring orders
     for (let j = 0; j < this.retCount; j++) {
       if (this.retCancel[j] >= 0) continue;
-      if (!this.budgetOk(now)) {
+      if (!this.budgetOk()) {
         left = true;
         break;
       }
       const c = ctx.cancel(this.retId[j]!);
       if (c >= 0) {
-        this.spend(now);
+        this.spend();
         this.retCancel[j] = c;
         this.cancelled++;
       } else left = true;
@@ -317,7 +370,7 @@ export class MarketMaker implements Strategy {
         const i = s * L + k;
         if (this.slotState[i] === EMPTY) continue;
         if (this.desSteps[i] !== 0 && this.slotTicks[i] === this.desTicks[i] && this.slotSteps[i] === this.desSteps[i]) continue;
-        if (!this.budgetOk(now)) {
+        if (!this.budgetOk()) {
           left = true;
           continue;
         }
@@ -325,7 +378,7 @@ export class MarketMaker implements Strategy {
           const inst = ctx.instrument(this.symbolId);
           const a = ctx.amend(this.slotId[i]!, this.desTicks[i]! * inst.tickSize, this.desSteps[i]! * inst.stepSize);
           if (a >= 0) {
-            this.spend(now);
+            this.spend();
             this.amended++;
             this.slotAmend[i] = a;
             this.slotTicks[i] = this.desTicks[i]!;
@@ -337,7 +390,7 @@ export class MarketMaker implements Strategy {
           left = true;
           continue;
         }
-        this.retire(i, ctx, now);
+        this.retire(i, ctx);
       }
     }
     const inst = ctx.instrument(this.symbolId);
@@ -345,7 +398,7 @@ export class MarketMaker implements Strategy {
       for (let s = 0; s < 2; s++) {
         const i = s * L + k;
         if (this.slotState[i] !== EMPTY || this.desSteps[i] === 0) continue;
-        if (!this.budgetOk(now)) {
+        if (!this.budgetOk()) {
           left = true;
           continue;
         }
@@ -363,7 +416,7 @@ export class MarketMaker implements Strategy {
           this.refused++;
           continue;
         }
-        this.spend(now);
+        this.spend();
         this.submitted++;
         this.slotId[i] = id;
         this.slotTicks[i] = this.desTicks[i]!;
@@ -377,17 +430,17 @@ export class MarketMaker implements Strategy {
 
   /** Cancel every quote (book not Live, or nothing to price against); re-quote when the book is back. */
   private pullAll(ctx: StrategyContext): void {
-    const now = ctx.eventTimeMs();
+    this.nowMs = ctx.eventTimeMs();
     const n = 2 * this.L;
     for (let i = 0; i < n; i++) {
       this.desSteps[i] = 0;
-      if (this.slotState[i] !== EMPTY && this.retCount < this.retId.length) this.retire(i, ctx, now);
+      if (this.slotState[i] !== EMPTY && this.retCount < this.retId.length) this.retire(i, ctx);
     }
     for (let j = 0; j < this.retCount; j++) {
       if (this.retCancel[j] >= 0) continue;
       const c = ctx.cancel(this.retId[j]!);
       if (c >= 0) {
-        this.spend(now);
+        this.spend();
         this.retCancel[j] = c;
         this.cancelled++;
       }
@@ -399,15 +452,15 @@ export class MarketMaker implements Strategy {
     ctx.setTimer(NaN);
   }
 
-  /** Sends the slot's cancel (budget already checked by the caller) and frees the slot. */
-  private retire(i: number, ctx: StrategyContext, now: number): void {
+  /** Sends the slot's cancel (budget already checked by the caller) and frees the slot, at `nowMs`. */
+  private retire(i: number, ctx: StrategyContext): void {
     const id = this.slotId[i]!;
     const c = ctx.cancel(id);
     const j = this.retCount++;
     this.retId[j] = id;
     this.retCancel[j] = c;
     if (c >= 0) {
-      this.spend(now);
+      this.spend();
       this.cancelled++;
     }
     this.clearSlot(i);
@@ -427,12 +480,13 @@ export class MarketMaker implements Strategy {
     this.retCancel[j] = this.retCancel[last]!;
   }
 
-  private budgetOk(now: number): boolean {
-    return now - this.budget[this.budgetHead]! >= WINDOW_MS;
+  /** at `nowMs` (a field: a double argument is boxed when V8 does not inline the call, as on rare paths) */
+  private budgetOk(): boolean {
+    return this.nowMs - this.budget[this.budgetHead]! >= WINDOW_MS;
   }
 
-  private spend(now: number): void {
-    this.budget[this.budgetHead] = now;
+  private spend(): void {
+    this.budget[this.budgetHead] = this.nowMs;
     this.budgetHead = (this.budgetHead + 1) % this.budget.length;
   }
 
@@ -443,7 +497,14 @@ export class MarketMaker implements Strategy {
       const free = this.budget[this.budgetHead]! + WINDOW_MS;
       if (free < at) at = free;
     }
-    ctx.setTimer(at);
+    // StrategyRunner.setTimer stores `atMs === atMs ? atMs : Infinity`; inlined here, V8 kept that merge tagged
+    // and boxed `at` (a HeapNumber per refresh: event times are past the small-integer range). `r` is `at`
+    // rebuilt from two int32 halves, a value V8 types as never NaN, so the merge folds away and `r` is stored
+    // unboxed. Same value whenever `at` is a whole number of ms (event times are); otherwise `at` as it is.
+    const hi = Math.floor(at / 4294967296) | 0;
+    const r = hi * 4294967296 + ((at - hi * 4294967296) >>> 0);
+    if (r === at) ctx.setTimer(r);
+    else ctx.setTimer(at);
   }
 }
 
