@@ -97,7 +97,7 @@ async function runEngine(o: E2eOptions, ep: EngineEndpoints, base: EngineConfig)
     symbols: [SYMBOL],
     feed: { ...DEFAULT_CONFIG.feed, streams: ['bookTicker', 'aggTrade'] },
     strategy: { name: 'ping-pong', params: { symbol: SYMBOL, quantity: QTY, cooldownMs: 0, triggerPrice: 0, everyNTicks: o.orderEvery } },
-    risk: { maxOrderQty: 1, maxPosition: 1 },
+    risk: { preset: 'off', maxOrderQty: 1, maxPositionQty: 1 },
     stats: { intervalMs: 3_600_000 },
     log: { level: 'warn' },
   });

@@ -29,9 +29,15 @@ describe('config', () => {
     const b = clone(DEFAULT_CONFIG) as unknown as Record<string, unknown>;
     b.colour = 'blue';
     expect(() => validateConfig(b)).toThrow(/colour is not a known key; allowed here: mode, venue/);
-    const c = clone(DEFAULT_CONFIG) as unknown as { risk: Record<string, unknown> };
-    delete c.risk.maxPosition;
-    expect(() => validateConfig(c)).toThrow(/risk\.maxPosition is missing/);
+    const c = clone(DEFAULT_CONFIG) as unknown as { risk: Record<string, unknown>; killSwitch: Record<string, unknown> };
+    c.risk.maxOrderQty = -1;
+    expect(() => validateConfig(c)).toThrow(/risk\.maxOrderQty must be a number between 0 and 1000000000000 \(0 = off\); got -1/);
+    c.risk.maxOrderQty = 1;
+    c.risk.preset = 'yolo';
+    expect(() => validateConfig(c)).toThrow(/risk\.preset must be one of off, eventBus, gateScalper, mlSystem, ccxtMvp; got "yolo"/);
+    delete c.risk.preset;
+    delete c.killSwitch.disconnectHaltMs;
+    expect(() => validateConfig(c)).toThrow(/killSwitch\.disconnectHaltMs is missing/);
     const d = clone(DEFAULT_CONFIG);
     d.symbols = ['BTCUSDT', 'btc-usdt'];
     expect(() => validateConfig(d)).toThrow(/symbols\[1\] must be upper-case venue symbols/);

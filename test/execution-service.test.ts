@@ -494,7 +494,7 @@ describe('engine over the WebSocket API with the user data stream', () => {
     const cfg = validateConfig({
       ...DEFAULT_CONFIG,
       strategy: { name: 'ping-pong', params: { symbol: 'BTCUSDT', quantity: 0.01, cooldownMs: 0, triggerPrice: 0, everyNTicks: 40 } },
-      risk: { maxOrderQty: 1, maxPosition: 1 },
+      risk: { preset: 'off', maxOrderQty: 1, maxPositionQty: 1 },
       execution: { ...DEFAULT_CONFIG.execution, transport: 'wsapi', userStream: true },
       stats: { intervalMs: 3_600_000 },
     });

@@ -667,7 +667,7 @@ describe('the three-worker engine under faults', () => {
     const cfg = validateConfig({
       ...DEFAULT_CONFIG,
       strategy: { name: 'ping-pong', params: { symbol: 'BTCUSDT', quantity: 0.002, cooldownMs: 0, triggerPrice: 0, everyNTicks: 30 } },
-      risk: { maxOrderQty: 1, maxPosition: 1 },
+      risk: { preset: 'off', maxOrderQty: 1, maxPositionQty: 1 },
       feed: { ...DEFAULT_CONFIG.feed, reconnect: { initialMs: 20, maxMs: 200, jitter: 0.3 } },
       book: { ...DEFAULT_CONFIG.book, resyncBackoffMs: 20 },
       execution: { ...DEFAULT_CONFIG.execution, transport: 'http', userStream: true, recvWindow: 600, requestTimeoutMs: 300 },

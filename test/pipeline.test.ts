@@ -250,7 +250,7 @@ describe('against the venue simulator', () => {
     const cfg = validateConfig({
       ...DEFAULT_CONFIG,
       strategy: { name: 'ping-pong', params: { symbol: 'BTCUSDT', quantity: 0.01, cooldownMs: 0, triggerPrice: 0, everyNTicks: 50 } },
-      risk: { maxOrderQty: 1, maxPosition: 1 },
+      risk: { preset: 'off', maxOrderQty: 1, maxPositionQty: 1 },
       feed: { ...DEFAULT_CONFIG.feed, reconnect: { initialMs: 20, maxMs: 500, jitter: 0.3 } },
       stats: { intervalMs: 3_600_000 },
     });

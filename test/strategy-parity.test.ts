@@ -77,7 +77,7 @@ function config(): EngineConfig {
     symbols: SYMBOLS,
     feed: { ...DEFAULT_CONFIG.feed, routing: 'legacy', reconnect: { initialMs: 20, maxMs: 500, jitter: 0.3 } },
     strategy: { name: 'ping-pong', params: { symbol: SYMBOL, quantity: 1, cooldownMs: 0, triggerPrice: 0, everyNTicks: EVERY_N } },
-    risk: { maxOrderQty: 1e6, maxPosition: 1e6 },
+    risk: { preset: 'off', maxOrderQty: 1e6, maxPositionQty: 1e6 },
     stats: { intervalMs: 3_600_000 },
   });
 }

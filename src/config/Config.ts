@@ -1,6 +1,10 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { WAIT_STRATEGIES, type WaitStrategyKind } from '../ring/WaitStrategy.js';
 import { ConfigError, showValue } from './ConfigError.js';
+import { validateRiskConfig, type RiskConfig, type RiskPresetName } from '../risk/RiskConfig.js';
+
+/** The config's risk section as written: a preset and rules over it (validateRiskConfig makes it whole). */
+export type RiskSection = { preset?: RiskPresetName } & Partial<RiskConfig>;
 import { checkStrategySymbols, strategyDefaults, strategyNames, validateStrategyParams, type StrategyParams } from '../strategy/registry.js';
 
 /**
@@ -72,7 +76,18 @@ export interface EngineConfig {
   };
   /** any registered strategy (`hft strategies`); params are validated against that strategy's schema */
   strategy: StrategyConfig;
-  risk: { maxOrderQty: number; maxPosition: number };
+  /**
+   * Pre-trade risk (src/risk/RiskConfig.ts): a preset of the earlier systems' rules (`preset`, default
+   * eventBus) with any rule set over it; every numeric rule is off at 0. A file's `risk` section replaces
+   * the embedded one whole (a preset is not mixed with the default's overrides). `maxPosition` is accepted
+   * for `maxPositionQty`.
+   */
+  risk: RiskSection;
+  /** automatic kill switch triggers beyond the risk rules */
+  killSwitch: {
+    /** halt when the market-data connection has been down this long (ms; 0 = never) */
+    disconnectHaltMs: number;
+  };
   execution: {
     /**
      * undici Client, the hand-written HttpConnection (one synchronous write per order), or the venue's
@@ -116,7 +131,9 @@ type Spec =
   | { t: 'strs'; pattern: RegExp; allowed: string; minItems: number }
   | { t: 'obj'; fields: Record<string, Spec> }
   /** { name, params }: params are checked against the named strategy's schema (src/strategy/registry.ts) */
-  | { t: 'strategy' };
+  | { t: 'strategy' }
+  /** the risk section: validated by validateRiskConfig, kept as written (sparse) */
+  | { t: 'risk' };
 
 const SYMBOL = /^[A-Z0-9]{2,30}$/;
 const STREAM = /^(bookTicker|aggTrade|trade|depth(@100ms|@500ms|@0ms)?|depth(5|10|20)(@100ms|@500ms)?|markPrice(@1s)?|forceOrder|kline_(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M))$/;
@@ -174,11 +191,11 @@ const SCHEMA: Spec = {
       },
     },
     strategy: { t: 'strategy' },
-    risk: {
+    risk: { t: 'risk' },
+    killSwitch: {
       t: 'obj',
       fields: {
-        maxOrderQty: { t: 'num', min: 0, max: 1e12 },
-        maxPosition: { t: 'num', min: 0, max: 1e12 },
+        disconnectHaltMs: { t: 'int', min: 0, max: 3_600_000 },
       },
     },
     execution: {
@@ -232,7 +249,10 @@ export const DEFAULT_CONFIG: EngineConfig = {
   book: { snapshotLimit: 1000, maxResyncsPerMinute: 6, resyncBackoffMs: 250, staleAfterMs: 0 },
   // the registry's defaults: ping-pong's own parameters and the shared exit and sizing ones (all off)
   strategy: { name: 'ping-pong', params: strategyDefaults('ping-pong') },
-  risk: { maxOrderQty: 0.01, maxPosition: 0.01 },
+  // the event-bus system's rules, sized for paper trading on the simulator's BTC and ETH (spreads of a tick:
+  // no minimum spread; no notional cap beyond the quantity caps)
+  risk: { preset: 'eventBus', maxOrderQty: 0.01, maxPositionQty: 0.01, maxPositionNotional: 0, minSpreadBps: 0 },
+  killSwitch: { disconnectHaltMs: 10_000 },
   execution: { transport: 'undici', userStream: true, listenKeyKeepAliveMs: 30 * 60_000, warmIntervalMs: 0, recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
   rings: { marketCapacity: 65536, intentCapacity: 1024, reportCapacity: 1024 },
   threads: { strategyWait: 'spin-then-park', spinBudgetUs: 50, yieldAfterIntentUs: 0, strategyYoungGenMb: 64 },
@@ -288,6 +308,17 @@ function validate(spec: Spec, v: unknown, key: string): unknown {
         out[k] = validate(s, v[k], sub);
       }
       return out;
+    }
+    case 'risk': {
+      if (!isObj(v)) throw new ConfigError(key, `must be an object; got ${show(v)}`);
+      const section: Record<string, unknown> = { ...v };
+      if ('maxPosition' in section) {
+        if ('maxPositionQty' in section) throw new ConfigError(`${key}.maxPosition`, 'is the old name of maxPositionQty; give one of them');
+        section.maxPositionQty = section.maxPosition;
+        delete section.maxPosition;
+      }
+      validateRiskConfig(section, key);
+      return section;
     }
     case 'strategy': {
       if (!isObj(v)) throw new ConfigError(key, `must be an object; got ${show(v)}`);
@@ -384,12 +415,14 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
     }
     if (!isObj(fileCfg)) throw new ConfigError('(file)', `${path} must hold a JSON object`);
   }
-  let merged = applyEnv(merge(DEFAULT_CONFIG as unknown as Json, fileCfg), env);
+  // a file's risk section replaces the embedded one: its preset must not be overridden by the default's keys
+  const base = isObj(fileCfg) && isObj(fileCfg.risk) ? { ...DEFAULT_CONFIG, risk: {} } : DEFAULT_CONFIG;
+  let merged = applyEnv(merge(base as unknown as Json, fileCfg), env);
   const name = isObj(merged) && isObj(merged.strategy) ? merged.strategy.name : undefined;
   if (typeof name === 'string' && name !== DEFAULT_CONFIG.strategy.name && strategyNames().includes(name)) {
     // Another strategy: its params start from its own defaults, not ping-pong's (whose keys it would refuse).
-    const base = { ...DEFAULT_CONFIG, strategy: { name, params: strategyDefaults(name) } };
-    merged = applyEnv(merge(base as unknown as Json, fileCfg), env);
+    const withStrategy = { ...base, strategy: { name, params: strategyDefaults(name) } };
+    merged = applyEnv(merge(withStrategy as unknown as Json, fileCfg), env);
   }
   return validateConfig(merged);
 }

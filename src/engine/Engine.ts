@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import { ConfigError, credentialsFromEnv, type EngineConfig } from '../config/Config.js';
+import { validateRiskConfig } from '../risk/RiskConfig.js';
 import type { Instrument } from '../core/Instrument.js';
 import { instrumentOf, parseExchangeInfoFilters, type SymbolFilters, type ExchangeInfo } from '../venues/binance/filters.js';
 import { SymbolRegistry } from '../core/SymbolRegistry.js';
@@ -164,7 +165,8 @@ export class Engine {
       control: controlSab,
       instruments: this.instruments,
       strategy: cfg.strategy,
-      risk: cfg.risk,
+      risk: validateRiskConfig(cfg.risk),
+      disconnectHaltMs: cfg.killSwitch.disconnectHaltMs,
       wait: cfg.threads.strategyWait,
       spinBudgetUs: cfg.threads.spinBudgetUs,
       yieldAfterIntentUs: cfg.threads.yieldAfterIntentUs,

@@ -1,3 +1,4 @@
+import type { RiskConfig } from '../risk/RiskConfig.js';
 import type { FeedOptions } from '../feed/FeedHandler.js';
 import type { SymbolFilters } from '../venues/binance/filters.js';
 import type { StageName } from '../metrics/StageHistograms.js';
@@ -49,7 +50,10 @@ export interface StrategyInit extends Common {
   control: SharedArrayBuffer;
   instruments: Instrument[];
   strategy: StrategyConfig;
-  risk: { maxOrderQty: number; maxPosition: number };
+  /** the whole risk config (validateRiskConfig of the config's section) */
+  risk: RiskConfig;
+  /** kill switch: halt after the market data has been down this long (ms; 0 = never) */
+  disconnectHaltMs: number;
   wait: WaitStrategyKind;
   spinBudgetUs: number;
   /** sleep this long after publishing an intent (0 = never) */

@@ -1,5 +1,6 @@
 import { RejectReason } from '../ring/layout.js';
-import type { OrderRequest } from '../strategy/Strategy.js';
+import { RiskEngine } from './RiskEngine.js';
+import { RISK_OFF } from './RiskConfig.js';
 
 export interface PreTradeLimitsConfig {
   maxOrderQty: number;
@@ -7,30 +8,16 @@ export interface PreTradeLimitsConfig {
   maxPosition: number;
 }
 
-/** Allocation-free inline checks run on every intent before it reaches ring B; each reject is counted. */
-export class PreTradeLimits {
-  readonly rejects = { maxOrderQty: 0, maxPosition: 0 };
-
-  constructor(private cfg: PreTradeLimitsConfig) {}
-
-  update(cfg: PreTradeLimitsConfig): void {
-    this.cfg = cfg;
+/**
+ * The two basic limits (max order quantity, max position) as a RiskEngine with every other rule off: what
+ * tests, benches and the simplest configurations use. `rejects` keeps the two counters by name.
+ */
+export class PreTradeLimits extends RiskEngine {
+  constructor(cfg: PreTradeLimitsConfig) {
+    super({ ...RISK_OFF, maxOrderQty: cfg.maxOrderQty, maxPositionQty: cfg.maxPosition });
   }
 
-  /**
-   * @param position signed filled position of the symbol
-   * @param pendingSameSide base quantity in flight on the order's side (positive)
-   */
-  check(req: OrderRequest, position: number, pendingSameSide: number): RejectReason {
-    if (!(req.qty > 0) || req.qty > this.cfg.maxOrderQty) {
-      this.rejects.maxOrderQty++;
-      return RejectReason.MaxOrderQty;
-    }
-    const worst = position + req.side * (pendingSameSide + req.qty);
-    if (!req.reduceOnly && Math.abs(worst) > this.cfg.maxPosition + 1e-12) {
-      this.rejects.maxPosition++;
-      return RejectReason.MaxPosition;
-    }
-    return RejectReason.None;
+  get rejects(): { maxOrderQty: number; maxPosition: number } {
+    return { maxOrderQty: this.rejectsByReason[RejectReason.MaxOrderQty]!, maxPosition: this.rejectsByReason[RejectReason.MaxPosition]! };
   }
 }

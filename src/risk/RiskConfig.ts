@@ -125,6 +125,8 @@ export const RISK_OFF: Readonly<RiskConfig> = Object.freeze({
  * rules (stop-loss, take-profit, risk per trade as sizing) live in the strategies, not here.
  */
 export const RISK_PRESETS = {
+  /** every rule off except what is set over it (benches, tests, a strategy with its own limits) */
+  off: RISK_OFF,
   /** Python Binance event-bus system: the engine's default. Plus: never trade on a book that is not Live. */
   eventBus: Object.freeze({
     ...RISK_OFF,

@@ -18,6 +18,10 @@ export class IntentTable {
   total: Float64Array;
   /** OrderType */
   type: Int8Array;
+  /** the price the strategy saw when it decided (IN.DECISION_PRICE), for slippage */
+  decision: Float64Array;
+  /** 1 once a halt or flatten has asked to cancel the order (not asked twice) */
+  cancelSent: Uint8Array;
   private mask: number;
   private count = 0;
 
@@ -30,7 +34,19 @@ export class IntentTable {
     this.remaining = new Float64Array(cap);
     this.total = new Float64Array(cap);
     this.type = new Int8Array(cap);
+    this.decision = new Float64Array(cap);
+    this.cancelSent = new Uint8Array(cap);
     this.mask = cap - 1;
+  }
+
+  /** Slots to scan with `keyAt` (a table scan visits every slot; only halts and flattens do it). */
+  get capacity(): number {
+    return this.keys.length;
+  }
+
+  /** The intent id in `slot`, or -1 when the slot is empty. */
+  keyAt(slot: number): number {
+    return this.keys[slot]!;
   }
 
   get size(): number {
@@ -64,6 +80,8 @@ export class IntentTable {
     this.remaining[i] = qty;
     this.total[i] = qty;
     this.type[i] = type;
+    this.decision[i] = NaN;
+    this.cancelSent[i] = 0;
     this.count++;
     return i;
   }
@@ -87,6 +105,8 @@ export class IntentTable {
         this.remaining[hole] = this.remaining[i]!;
         this.total[hole] = this.total[i]!;
         this.type[hole] = this.type[i]!;
+        this.decision[hole] = this.decision[i]!;
+        this.cancelSent[hole] = this.cancelSent[i]!;
         hole = i;
       }
       i = (i + 1) & mask;
@@ -102,6 +122,8 @@ export class IntentTable {
     const oldRem = this.remaining;
     const oldTotal = this.total;
     const oldType = this.type;
+    const oldDecision = this.decision;
+    const oldCancel = this.cancelSent;
     const cap = oldKeys.length * 2;
     this.keys = new Float64Array(cap).fill(-1);
     this.sym = new Int32Array(cap);
@@ -109,6 +131,8 @@ export class IntentTable {
     this.remaining = new Float64Array(cap);
     this.total = new Float64Array(cap);
     this.type = new Int8Array(cap);
+    this.decision = new Float64Array(cap);
+    this.cancelSent = new Uint8Array(cap);
     this.mask = cap - 1;
     this.count = 0;
     for (let i = 0; i < oldKeys.length; i++) {
@@ -116,6 +140,8 @@ export class IntentTable {
       if (k === -1) continue;
       const j = this.insert(k, oldSym[i]!, oldSide[i]!, oldRem[i]!, oldType[i]!);
       this.total[j] = oldTotal[i]!;
+      this.decision[j] = oldDecision[i]!;
+      this.cancelSent[j] = oldCancel[i]!;
     }
   }
 }

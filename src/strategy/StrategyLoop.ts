@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { SpscRing } from '../ring/SpscRing.js';
 import { WaitStrategy, type WorkProbe } from '../ring/WaitStrategy.js';
 import type { StageHistograms } from '../metrics/StageHistograms.js';
-import { PreTradeLimits } from '../risk/PreTradeLimits.js';
+import { RiskEngine } from '../risk/RiskEngine.js';
 import { nowNs } from '../util/clock.js';
 import type { StrategyInit } from '../engine/messages.js';
 import { StrategyRunner } from './StrategyRunner.js';
@@ -33,9 +33,9 @@ export class StrategyLoop implements WorkProbe {
     this.control = new Int32Array(init.control);
     this.yieldUs = init.yieldAfterIntentUs;
     this.symbols = init.symbols;
-    const risk = new PreTradeLimits(init.risk);
+    const risk = new RiskEngine(init.risk);
     const { name, params } = init.strategy;
-    this.runner = new StrategyRunner(createStrategy(name, params, init.symbols), init.instruments, ringB, risk, { now: nowNs }, { hopA: hists.get('hopA'), strategy: hists.get('strategy') });
+    this.runner = new StrategyRunner(createStrategy(name, params, init.symbols), init.instruments, ringB, risk, { now: nowNs }, { hopA: hists.get('hopA'), strategy: hists.get('strategy') }, { disconnectHaltMs: init.disconnectHaltMs });
     this.controller = new StrategyController(this.runner, { name, params, active: true }, init.symbols);
     this.wait = new WaitStrategy(init.wait, ringA.doorbell, { spinBudgetUs: init.spinBudgetUs, parkTimeoutMs: 20 });
   }
@@ -104,8 +104,12 @@ export class StrategyLoop implements WorkProbe {
     const c = this.runner.counters;
     return {
       ...c,
-      riskMaxOrderQty: this.runner.risk.rejects.maxOrderQty,
-      riskMaxPosition: this.runner.risk.rejects.maxPosition,
+      ...prefixed('risk_', this.runner.risk.rejectCounts()),
+      tradingState: this.runner.tradingState,
+      flattenState: this.runner.flattenState,
+      equity: this.runner.portfolio.equityNow,
+      realizedPnl: this.runner.portfolio.netRealizedPnl(),
+      fees: this.runner.portfolio.feesTotal,
       parks: this.wait.parks,
       inflight: this.runner.inflightCount(),
       position: this.runner.position(this.symIndex),
@@ -113,4 +117,10 @@ export class StrategyLoop implements WorkProbe {
       ...(this.runner.venuePosition(this.symIndex) === this.runner.venuePosition(this.symIndex) ? { venuePosition: this.runner.venuePosition(this.symIndex) } : {}),
     };
   }
+}
+
+function prefixed(prefix: string, o: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== 0) out[prefix + k] = v;
+  return out;
 }

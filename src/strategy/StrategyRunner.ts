@@ -1,12 +1,14 @@
 import type { Histogram } from 'hdr-histogram-js';
-import { AccountFlag, AccountUpdateReason, AU, BookState, BT, ExecFlag, ExecType, IN, IntentFlag, OrderStatus, OrderType, packHeader, RecordFlag, RecordType, RejectReason, Side, TimeInForce, W } from '../ring/layout.js';
+import { AccountFlag, AccountUpdateReason, AU, BookState, BT, ExecFlag, ExecType, FS, IN, MP, RP, IntentFlag, OrderStatus, OrderType, packHeader, RecordFlag, RecordType, RejectReason, Side, TimeInForce, W } from '../ring/layout.js';
 import type { SlotWriter } from '../ring/SlotWriter.js';
 import { qtyToSteps, priceToTicks, type Instrument } from '../core/Instrument.js';
-import { PreTradeLimits } from '../risk/PreTradeLimits.js';
+import { RiskEngine, TradingState } from '../risk/RiskEngine.js';
+import { RiskInputs } from '../risk/RiskInputs.js';
+import { Portfolio, type PortfolioConfig } from '../portfolio/Portfolio.js';
 import { recordNs } from '../metrics/StageHistograms.js';
 import { BookMirror } from '../book/BookSync.js';
 import type { L2Book } from '../book/L2Book.js';
-import type { OrderRequest, Strategy, StrategyContext } from './Strategy.js';
+import { OrderRequest, type Strategy, type StrategyContext } from './Strategy.js';
 import { EVENT_TIME_WORD, ExecReportView, MarketEvent } from './views.js';
 import { IntentTable } from './IntentTable.js';
 
@@ -50,6 +52,12 @@ export interface RunnerCounters {
   unsupportedRejects: number;
   /** strategy timers fired */
   timers: number;
+  /** trading state changes (operator or automatic) and kill switches pulled automatically */
+  tradingStateChanges: number;
+  killSwitches: number;
+  /** orders cancelled by a halt or a flatten; reduce-only market orders sent by a flatten */
+  haltCancels: number;
+  flattenOrders: number;
 }
 
 /** Intents whose fill accounting is remembered (power of two): far more than can be in flight or late. */
@@ -78,6 +86,12 @@ function supported(req: OrderRequest): boolean {
   return false;
 }
 
+export interface RunnerOptions {
+  portfolio?: Partial<PortfolioConfig>;
+  /** halt (kill switch) when the market-data connection has been down this long (ms; 0 = never) */
+  disconnectHaltMs?: number;
+}
+
 export interface RunnerClock {
   /** ns since the process epoch */
   now(): number;
@@ -96,9 +110,21 @@ export class StrategyRunner implements StrategyContext {
   readonly counters: RunnerCounters = {
     marketRecords: 0, reports: 0, intents: 0, riskRejects: 0, ringFullRejects: 0, staleMarks: 0, fills: 0, acks: 0, rejects: 0, expired: 0, unknown: 0,
     streamReports: 0, dupFills: 0, duplicateQty: 0, foreignFills: 0, lateFills: 0, accountUpdates: 0, positionCorrections: 0, positionDivergences: 0,
-    cancels: 0, amends: 0, amendRejects: 0, conditionals: 0, notLiveRejects: 0, unsupportedRejects: 0, timers: 0,
+    cancels: 0, amends: 0, amendRejects: 0, conditionals: 0, notLiveRejects: 0, unsupportedRejects: 0, timers: 0, tradingStateChanges: 0, killSwitches: 0, haltCancels: 0, flattenOrders: 0,
   };
-  readonly risk: PreTradeLimits;
+  readonly risk: RiskEngine;
+  /** what the risk engine reads; its per-symbol arrays are the runner's own */
+  readonly inputs: RiskInputs;
+  /** positions and PnL from fills (fee-true), marked to the mark price */
+  readonly portfolio: Portfolio;
+  /** FLATTEN: 0 idle, 1 closing (orders cancelled, reduce-only market orders out), 2 flat (confirmed) */
+  flattenState = 0;
+  private readonly flattenReq = new OrderRequest();
+  /** the close order a flatten has in flight per symbol (-1 none) */
+  private readonly flattenId: Float64Array;
+  /** the feed's connection: when it went down (runner clock, ns; 0 = up), and the halt threshold */
+  private disconnectedAtNs = 0;
+  private readonly disconnectHaltNs: number;
   private readonly ev = new MarketEvent();
   /** the feed's order books, rebuilt from ring-A depth records */
   private readonly mirror: BookMirror;
@@ -148,9 +174,10 @@ export class StrategyRunner implements StrategyContext {
     private strategy: Strategy,
     private readonly instruments: readonly Instrument[],
     private readonly intents: SlotWriter,
-    risk: PreTradeLimits,
+    risk: RiskEngine,
     private readonly clock: RunnerClock,
     private readonly hists: { hopA?: Histogram; strategy?: Histogram } = {},
+    opts: RunnerOptions = {},
   ) {
     const n = instruments.length;
     this.mirror = new BookMirror(n);
@@ -159,11 +186,30 @@ export class StrategyRunner implements StrategyContext {
     this.last = new Float64Array(n).fill(NaN);
     this.stale = new Uint8Array(n);
     this.booked = new Uint8Array(n);
+    this.flattenId = new Float64Array(n).fill(-1);
     this.pos = new Float64Array(n);
     this.pendBuy = new Float64Array(n);
     this.pendSell = new Float64Array(n);
     this.venuePos = new Float64Array(n).fill(NaN);
     this.risk = risk;
+    const inp = new RiskInputs(n);
+    inp.position = this.pos;
+    inp.pendingBuy = this.pendBuy;
+    inp.pendingSell = this.pendSell;
+    inp.bid = this.bid;
+    inp.ask = this.ask;
+    // no book state reported yet: top of book only, live
+    inp.bookLive.fill(1);
+    this.inputs = inp;
+    this.portfolio = new Portfolio(n, opts.portfolio ?? {});
+    this.portfolio.bid = this.bid;
+    this.portfolio.ask = this.ask;
+    this.disconnectHaltNs = (opts.disconnectHaltMs ?? 0) * 1e6;
+    // an automatic halt (a breached limit) is a kill switch: every open order is cancelled
+    risk.onStateChange = (state) => {
+      this.counters.tradingStateChanges++;
+      if (state === TradingState.Halted) this.cancelAll();
+    };
   }
 
   /**
@@ -192,6 +238,14 @@ export class StrategyRunner implements StrategyContext {
   /** Stamp the read time of the batch about to be handled (one clock read per batch). */
   beginBatch(readTs: number): void {
     this.readTs = readTs;
+    const inp = this.inputs;
+    inp.eventTimeMs = this.clockMs;
+    this.portfolio.sample(inp);
+    inp.equity = this.portfolio.equityNow;
+    this.risk.update(inp);
+    if (this.disconnectedAtNs > 0 && this.disconnectHaltNs > 0 && readTs - this.disconnectedAtNs > this.disconnectHaltNs && this.risk.state !== TradingState.Halted) {
+      this.killSwitch('market data disconnected');
+    }
   }
 
   // ------------------------------------------------------------------ ring A
@@ -205,17 +259,27 @@ export class StrategyRunner implements StrategyContext {
     if ((ev.flags & RecordFlag.GapBefore) !== 0) {
       // Records of this symbol were dropped on a full ring: stale until a full top-of-book state arrives.
       this.stale[sym] = 1;
+      this.inputs.bookLive[sym] = 0;
       this.counters.staleMarks++;
     }
     if (type === RecordType.BookTicker) {
       this.bid[sym] = f64[base + BT.BID]!;
       this.ask[sym] = f64[base + BT.ASK]!;
       this.stale[sym] = 0;
+      this.inputs.bookLive[sym] = this.booked[sym] === 1 && this.mirror.state(sym) !== BookState.Live ? 0 : 1;
     } else if (type === RecordType.AggTrade || type === RecordType.Trade) {
       this.last[sym] = ev.price;
     } else if (type === RecordType.FeedStatus) {
       this.mirror.onRecord(f64, i32, base);
-      if (sym >= 0 && sym < this.booked.length) this.booked[sym] = 1;
+      if (sym >= 0 && sym < this.booked.length) {
+        this.booked[sym] = 1;
+        this.inputs.bookLive[sym] = this.mirror.state(sym) === BookState.Live && this.stale[sym] === 0 ? 1 : 0;
+      }
+      if (f64[base + FS.CONNECTED] === 0) {
+        if (this.disconnectedAtNs === 0) this.disconnectedAtNs = this.readTs > 0 ? this.readTs : this.clock.now();
+      } else this.disconnectedAtNs = 0;
+    } else if (type === RecordType.MarkPrice) {
+      if (sym >= 0 && sym < this.pos.length) this.portfolio.markPrice[sym] = f64[base + MP.MARK]!;
     } else if (type === RecordType.Depth && (ev.flags & RecordFlag.Snapshot) === 0) {
       // A depth event may span several records: the strategy sees it once, on its last record, when the
       // mirrored book is whole again.
@@ -284,9 +348,17 @@ export class StrategyRunner implements StrategyContext {
     } else {
       qty = this.newQty(id, r.cumQty, r.lastQty, x === ExecType.Fill, (flags & ExecFlag.Stream) !== 0);
     }
+    const sentTs = f64[base + RP.SENT_TS]!;
+    const ackTs = f64[base + RP.ACK_TS]!;
+    if (sentTs > 0 && ackTs > sentTs) this.inputs.venueLatencyMs = (ackTs - sentTs) / 1e6;
+    if (x === ExecType.Reject && f64[base + RP.REASON] === RejectReason.Halted && this.risk.state !== TradingState.Halted) {
+      // the venue banned us (418) or order entry was halted at the execution side: pull the kill switch
+      this.killSwitch('order entry halted');
+    }
     if (qty > 0) {
       const side = r.side !== 0 ? r.side : slot >= 0 ? inflight.side[slot]! : 0;
       this.pos[r.symbolId]! += side * qty;
+      this.applyFill(r.symbolId, side, qty, f64[base + RP.LAST_PRICE]! > 0 ? f64[base + RP.LAST_PRICE]! : f64[base + RP.AVG_PRICE]!, (flags & ExecFlag.Stream) !== 0 ? f64[base + RP.FEE]! : NaN, f64[base + RP.IS_MAKER] === 1, slot >= 0 ? inflight.decision[slot]! : NaN);
       if (slot >= 0) {
         // The filled part moves from "in flight" to the position.
         const rem = inflight.remaining[slot]!;
@@ -304,6 +376,7 @@ export class StrategyRunner implements StrategyContext {
     // Unknown keeps the order in flight: the execution worker resolves it and reports the real state.
     const terminal = status === OrderStatus.Filled || status === OrderStatus.Canceled || status === OrderStatus.Rejected || status === OrderStatus.Expired;
     if (slot >= 0 && (terminal || inflight.remaining[slot]! <= 1e-12)) this.finishInflight(slot);
+    if (this.flattenState === 1) this.continueFlatten();
     if (this.active) this.strategy.onReport(r, this);
   }
 
@@ -370,8 +443,93 @@ export class StrategyRunner implements StrategyContext {
       if (t.side[slot] === Side.Buy) this.pendBuy[sym]! -= remaining;
       else this.pendSell[sym]! -= remaining;
     }
+    this.inputs.openOrders[sym]!--;
     t.removeAt(slot);
   }
+
+  /** A fill into the portfolio (fee-true PnL, slippage), and a closed round trip into the risk engine's streak rules. */
+  private applyFill(sym: number, side: number, qty: number, price: number, fee: number, isMaker: boolean, decision: number): void {
+    const pf = this.portfolio;
+    if (pf.onFill(sym, side, qty, price, fee, isMaker, decision)) this.risk.onRoundTrip(pf.lastRoundTripPnl, this.clockMs);
+    pf.refresh();
+    const inp = this.inputs;
+    inp.equity = pf.equityNow;
+    inp.realizedPnl = pf.netRealizedPnl();
+    this.risk.update(inp);
+  }
+
+  // ------------------------------------------------------------------ trading state (control plane)
+
+  get tradingState(): TradingState {
+    return this.risk.state;
+  }
+
+  /**
+   * Operator transition: ACTIVE, REDUCE_ONLY or HALTED. HALTED cancels every open order (the kill switch);
+   * leaving it ends a flatten.
+   */
+  setTradingState(state: TradingState): void {
+    if (state !== TradingState.Halted) this.flattenState = 0;
+    this.risk.setState(state, this.clockMs);
+    if (state === TradingState.Halted) this.cancelAll();
+  }
+
+  /** The automatic kill switch: HALTED, every open order cancelled. */
+  killSwitch(_why: string): void {
+    this.counters.killSwitches++;
+    this.risk.setState(TradingState.Halted, this.clockMs);
+    this.cancelAll();
+  }
+
+  /**
+   * FLATTEN: HALTED (no new risk), every open order cancelled, every position closed with reduce-only market
+   * orders. `flattenState` reads 2 (flat) only once the positions are zero by the fills and, where the venue
+   * has reported one, by the venue's own position too, with nothing left in flight.
+   */
+  flatten(): void {
+    this.risk.setState(TradingState.Halted, this.clockMs);
+    this.cancelAll();
+    this.flattenState = 1;
+    this.continueFlatten();
+  }
+
+  /** Cancels every order in flight once (a cancel is not tracked as an order itself). */
+  cancelAll(): number {
+    const t = this.inflight;
+    let n = 0;
+    for (let slot = 0; slot < t.capacity; slot++) {
+      const id = t.keyAt(slot);
+      if (id < 0 || t.cancelSent[slot] === 1) continue;
+      if (this.cancel(id) >= 0) {
+        t.cancelSent[slot] = 1;
+        n++;
+      }
+    }
+    this.counters.haltCancels += n;
+    return n;
+  }
+
+  /** Sends what closes each open position (once per symbol while one is in flight) and sees whether flat. */
+  private continueFlatten(): void {
+    let flat = true;
+    const n = this.pos.length;
+    for (let sym = 0; sym < n; sym++) {
+      const p = qtyRound(this.pos[sym]!);
+      const venue = this.venuePos[sym]!;
+      if (p !== 0 || (venue === venue && qtyRound(venue) !== 0)) flat = false;
+      if (p === 0) continue;
+      // one close order per symbol at a time (the orders being cancelled do not count: they will not fill)
+      if (this.inflight.find(this.flattenId[sym]!) >= 0) continue;
+      const req = this.flattenReq.market(sym, p > 0 ? Side.Sell : Side.Buy, p > 0 ? p : -p, true);
+      const id = this.sendFlattenOrder(req);
+      if (id >= 0) {
+        this.flattenId[sym] = id;
+        this.counters.flattenOrders++;
+      }
+    }
+    if (flat && this.inflight.size === 0) this.flattenState = 2;
+  }
+
 
   /** The venue refused amend `k`: its target (if still in flight) keeps the quantity it had. */
   private amendRefused(k: number): void {
@@ -418,13 +576,27 @@ export class StrategyRunner implements StrategyContext {
       this.counters.notLiveRejects++;
       return -1;
     }
-    const pending = req.side === Side.Buy ? this.pendBuy[sym]! : this.pendSell[sym]!;
-    const reason = this.risk.check(req, this.pos[sym]!, pending);
+    const decision = req.side === Side.Buy ? this.ask[sym]! : this.bid[sym]!;
     // a conditional order only ever reduces the position (reduce-only or close-position): no exposure to check
-    if (reason !== RejectReason.None && !conditional) {
-      this.counters.riskRejects++;
-      return -1;
+    if (!conditional) {
+      const inp = this.inputs;
+      inp.eventTimeMs = this.clockMs;
+      inp.decisionPrice = decision;
+      if (this.risk.check(req, sym, inp) !== RejectReason.None) {
+        this.counters.riskRejects++;
+        return -1;
+      }
     }
+    return this.publish(req, sym, inst, conditional, decision);
+  }
+
+  /** A flatten order: reduce-only, past the risk engine's HALTED state (closing risk is what a halt wants). */
+  private sendFlattenOrder(req: OrderRequest): number {
+    const sym = req.symbolId;
+    return this.publish(req, sym, this.instruments[sym]!, false, req.side === Side.Buy ? this.ask[sym]! : this.bid[sym]!);
+  }
+
+  private publish(req: OrderRequest, sym: number, inst: Instrument, conditional: boolean, decision: number): number {
     const w = this.intents;
     const base = w.claim();
     if (base < 0) {
@@ -445,7 +617,7 @@ export class StrategyRunner implements StrategyContext {
     f64[base + IN.PRICE_TICKS] = req.price > 0 ? priceToTicks(inst, req.price) : 0;
     f64[base + IN.QTY_STEPS] = qtyToSteps(inst, req.qty);
     f64[base + IN.FLAGS] = (req.reduceOnly ? IntentFlag.ReduceOnly : 0) | (req.closePosition ? IntentFlag.ClosePosition : 0) | (req.triggerOnMark ? IntentFlag.TriggerOnMark : 0);
-    f64[base + IN.DECISION_PRICE] = req.side === Side.Buy ? this.ask[sym]! : this.bid[sym]!;
+    f64[base + IN.DECISION_PRICE] = decision;
     f64[base + IN.STOP_PRICE_TICKS] = req.stopPrice > 0 ? priceToTicks(inst, req.stopPrice) : 0;
     f64[base + IN.READ_TS] = this.readTs;
     f64[base + IN.EVENT_TIME] = this.cur.eventTime;
@@ -456,7 +628,9 @@ export class StrategyRunner implements StrategyContext {
     w.commit();
     if (this.hists.strategy) recordNs(this.hists.strategy, pub - this.readTs);
     this.counters.intents++;
-    this.inflight.insert(id, sym, req.side, req.qty, req.type);
+    const slot = this.inflight.insert(id, sym, req.side, req.qty, req.type);
+    this.inflight.decision[slot] = decision;
+    this.inputs.openOrders[sym]!++;
     if (conditional) this.counters.conditionals++;
     else if (req.side === Side.Buy) this.pendBuy[sym]! += req.qty;
     else this.pendSell[sym]! += req.qty;

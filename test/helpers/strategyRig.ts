@@ -129,7 +129,7 @@ export function strategyRig(strat: Strategy, instruments: Instrument[], risk = {
       f64[b + KL.CLOSE] = close;
     });
   /** an execution report; `qty`/`price` are both the last and the cumulative fill */
-  const report = (intentId: number, execType: ExecType, status: OrderStatus, side: Side, qty = 0, price = 0): void => {
+  const report = (intentId: number, execType: ExecType, status: OrderStatus, side: Side, qty = 0, price = 0, reason = 0): void => {
     reports.reset();
     const b = reports.claim();
     reports.i32[b * 2] = packHeader(RecordType.ExecReport, 0, 0);
@@ -142,6 +142,7 @@ export function strategyRig(strat: Strategy, instruments: Instrument[], risk = {
     reports.f64[b + RP.LAST_PRICE] = price;
     reports.f64[b + RP.CUM_QTY] = qty;
     reports.f64[b + RP.AVG_PRICE] = price;
+    reports.f64[b + RP.REASON] = reason;
     reports.commit();
     runner.onReportRecord(reports.f64, reports.i32, reports.u8, b);
   };
@@ -151,7 +152,9 @@ export function strategyRig(strat: Strategy, instruments: Instrument[], risk = {
     const f = intents.f64;
     return {
       kind: intents.i32[b * 2]! & 0xff, sym: intents.i32[b * 2 + 1]!, id: f[b + IN.INTENT_ID]!, side: f[b + IN.SIDE]!, type: f[b + IN.ORDER_TYPE]!, tif: f[b + IN.TIF]!,
-      priceTicks: f[b + IN.PRICE_TICKS]!, qtySteps: f[b + IN.QTY_STEPS]!, flags: f[b + IN.FLAGS]!, eventTime: f[b + IN.EVENT_TIME]!, target: f[b + IN.TARGET_ID]!, stopTicks: f[b + IN.STOP_PRICE_TICKS]!,
+      priceTicks: f[b + IN.PRICE_TICKS]!, qtySteps: f[b + IN.QTY_STEPS]!, flags: f[b + IN.FLAGS]!, eventTime: f[b + IN.EVENT_TIME]!, target: f[b + IN.TARGET_ID]!,
+      // conditional orders only, so the plain orders' expected objects stay as they were
+      ...(f[b + IN.STOP_PRICE_TICKS]! !== 0 ? { stopTicks: f[b + IN.STOP_PRICE_TICKS]! } : {}),
     };
   };
   return { runner, intents, feed, trade, ticker, depthReset, bookState, markPrice, liquidation, kline, report, intent };
