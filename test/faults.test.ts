@@ -20,6 +20,7 @@ import {
 } from '../src/ring/layout.js';
 import { SpscRing } from '../src/ring/SpscRing.js';
 import { PreTradeLimits } from '../src/risk/PreTradeLimits.js';
+import { TradingState } from '../src/risk/RiskEngine.js';
 import { startBinanceVenue, type BinanceVenueHandle, type BinanceVenueOptions } from '../src/sim/binance/BinanceVenue.js';
 import { parseFaultSpec, FaultSpecError } from '../src/sim/faults/Faults.js';
 import { LatencyModel, latencyOptionsFromArgs, parseLatencySpec } from '../src/sim/latency/Latency.js';
@@ -583,12 +584,20 @@ describe('order-path faults: nothing lost, nothing sent twice', () => {
     expect(r.service.budget.halted).toBe(true);
     expect(r.service.budget.haltUntil - (Date.now() + r.service.timeSync.offsetMs)).toBeGreaterThan(110_000);
     expect(r.logs.some((l) => l.startsWith('error ALARM: order entry halted'))).toBe(true);
+    // the strategy side pulled its kill switch on the Halted report: nothing more leaves the runner
+    expect(r.runner.tradingState).toBe(TradingState.Halted);
+    expect(r.runner.counters.killSwitches).toBe(1);
     const sent = v.stats().orderRequests;
+    expect(r.market(Side.Sell)).toBe(-1);
+    // the operator resumes the strategy side only: the execution side still refuses, and the runner halts again
+    r.runner.setTradingState(TradingState.Active);
     const b = r.market(Side.Sell);
     await r.until(() => r.of(b).length === 1, 'refused');
     expect(r.of(b)[0]).toMatchObject({ status: OrderStatus.Rejected, reason: RejectReason.Halted });
     expect(v.stats().orderRequests).toBe(sent);
-    r.service.budget.clearHalt(); // the operator
+    expect(r.runner.tradingState).toBe(TradingState.Halted);
+    r.service.budget.clearHalt(); // the operator clears both
+    r.runner.setTradingState(TradingState.Active);
     const c = r.market(Side.Sell);
     await r.until(() => r.of(c).length === 1, 'after clear');
     expect(r.of(c)[0]).toMatchObject({ status: OrderStatus.Filled });

@@ -150,6 +150,28 @@ export class Portfolio {
    * @returns true if the fill closed a round trip (see lastRoundTripPnl)
    */
   onFill(symbolId: number, side: number, qty: number, price: number, fee: number, isMaker: boolean, decisionPrice: number): boolean {
+    this.fillQty = qty;
+    this.fillPrice = price;
+    this.fillFee = fee;
+    this.fillDecision = decisionPrice;
+    return this.onFillFields(symbolId, side, isMaker);
+  }
+
+  /** onFill's doubles, for `onFillFields` */
+  fillQty = 0.5;
+  fillPrice = 0.5;
+  fillFee = 0.5;
+  fillDecision = 0.5;
+
+  /**
+   * `onFill` with its doubles read from the fill* fields: the hot-path form (a call V8 does not inline boxes
+   * each double argument; integers and booleans cross for free).
+   */
+  onFillFields(symbolId: number, side: number, isMaker: boolean): boolean {
+    const qty = this.fillQty;
+    const price = this.fillPrice;
+    let fee = this.fillFee;
+    const decisionPrice = this.fillDecision;
     if (!(qty > 0) || !(price > 0)) return false;
     this.fills++;
     if (!(fee === fee)) {
@@ -197,7 +219,8 @@ export class Portfolio {
       return false;
     }
     const closeFee = rest > QTY_EPS ? (fee * closed) / qty : fee;
-    this.closeTrip(this.tripPnl[symbolId]! + pnl - closeFee);
+    this.lastRoundTripPnl = this.tripPnl[symbolId]! + pnl - closeFee;
+    this.closeTrip();
     if (rest > QTY_EPS) {
       // through zero: the remainder opens a new position at the fill price
       this.pos[symbolId] = side * rest;
@@ -211,8 +234,9 @@ export class Portfolio {
     return true;
   }
 
-  private closeTrip(pnl: number): void {
-    this.lastRoundTripPnl = pnl;
+  /** Counts the round trip whose PnL is in lastRoundTripPnl (a field: no double argument). */
+  private closeTrip(): void {
+    const pnl = this.lastRoundTripPnl;
     this.roundTrips++;
     if (pnl > 0) this.winningTrips++;
     else if (pnl < 0) this.losingTrips++;

@@ -258,6 +258,11 @@ export class RiskEngine {
    * A round trip closed (the position went back to flat or through zero) with this PnL, net of fees and
    * funding (Portfolio.onFill's result and lastRoundTripPnl). Drives the losing-streak rules.
    */
+  /** `onRoundTrip(p.lastRoundTripPnl, clock.eventTimeMs)` with object arguments: no double is boxed at the call. */
+  onRoundTripOf(p: { readonly lastRoundTripPnl: number }, clock: { readonly eventTimeMs: number }): void {
+    this.onRoundTrip(p.lastRoundTripPnl, clock.eventTimeMs);
+  }
+
   onRoundTrip(pnl: number, eventTimeMs: number): void {
     this.rollDay(eventTimeMs, this.lastEquity);
     if (!(pnl < 0)) {

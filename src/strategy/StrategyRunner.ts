@@ -358,7 +358,14 @@ export class StrategyRunner implements StrategyContext {
     if (qty > 0) {
       const side = r.side !== 0 ? r.side : slot >= 0 ? inflight.side[slot]! : 0;
       this.pos[r.symbolId]! += side * qty;
-      this.applyFill(r.symbolId, side, qty, f64[base + RP.LAST_PRICE]! > 0 ? f64[base + RP.LAST_PRICE]! : f64[base + RP.AVG_PRICE]!, (flags & ExecFlag.Stream) !== 0 ? f64[base + RP.FEE]! : NaN, f64[base + RP.IS_MAKER] === 1, slot >= 0 ? inflight.decision[slot]! : NaN);
+      // the fill's doubles go to the portfolio through its fields (see Portfolio.onFillFields)
+      const pf = this.portfolio;
+      pf.fillQty = qty;
+      pf.fillPrice = f64[base + RP.LAST_PRICE]! > 0 ? f64[base + RP.LAST_PRICE]! : f64[base + RP.AVG_PRICE]!;
+      // responses carry no commission (0): estimated from the rate; the user stream's is the venue's
+      pf.fillFee = (flags & ExecFlag.Stream) !== 0 ? f64[base + RP.FEE]! : NaN;
+      pf.fillDecision = slot >= 0 ? inflight.decision[slot]! : NaN;
+      this.applyFill(r.symbolId, side, f64[base + RP.IS_MAKER] === 1);
       if (slot >= 0) {
         // The filled part moves from "in flight" to the position.
         const rem = inflight.remaining[slot]!;
@@ -448,11 +455,12 @@ export class StrategyRunner implements StrategyContext {
   }
 
   /** A fill into the portfolio (fee-true PnL, slippage), and a closed round trip into the risk engine's streak rules. */
-  private applyFill(sym: number, side: number, qty: number, price: number, fee: number, isMaker: boolean, decision: number): void {
+  private applyFill(sym: number, side: number, isMaker: boolean): void {
     const pf = this.portfolio;
-    if (pf.onFill(sym, side, qty, price, fee, isMaker, decision)) this.risk.onRoundTrip(pf.lastRoundTripPnl, this.clockMs);
-    pf.refresh();
     const inp = this.inputs;
+    inp.eventTimeMs = this.clockMs;
+    if (pf.onFillFields(sym, side, isMaker)) this.risk.onRoundTripOf(pf, inp);
+    pf.refresh();
     inp.equity = pf.equityNow;
     inp.realizedPnl = pf.netRealizedPnl();
     this.risk.update(inp);
@@ -587,16 +595,22 @@ export class StrategyRunner implements StrategyContext {
         return -1;
       }
     }
-    return this.publish(req, sym, inst, conditional, decision);
+    this.pubDecision = decision;
+    return this.publish(req, sym, inst, conditional);
   }
+
+  /** the decision price of the intent being published (a field: publish is not inlined) */
+  private pubDecision = 0.5;
 
   /** A flatten order: reduce-only, past the risk engine's HALTED state (closing risk is what a halt wants). */
   private sendFlattenOrder(req: OrderRequest): number {
     const sym = req.symbolId;
-    return this.publish(req, sym, this.instruments[sym]!, false, req.side === Side.Buy ? this.ask[sym]! : this.bid[sym]!);
+    this.pubDecision = req.side === Side.Buy ? this.ask[sym]! : this.bid[sym]!;
+    return this.publish(req, sym, this.instruments[sym]!, false);
   }
 
-  private publish(req: OrderRequest, sym: number, inst: Instrument, conditional: boolean, decision: number): number {
+  private publish(req: OrderRequest, sym: number, inst: Instrument, conditional: boolean): number {
+    const decision = this.pubDecision;
     const w = this.intents;
     const base = w.claim();
     if (base < 0) {
@@ -637,7 +651,22 @@ export class StrategyRunner implements StrategyContext {
     return id;
   }
 
+  /**
+   * Small on purpose: V8 inlines it into the strategy, so the two doubles travel in fields and are never
+   * boxed at a call (amendNow is too large to be inlined).
+   */
   amend(intentId: number, price: number, qty: number): number {
+    this.amendPrice = price;
+    this.amendQty = qty;
+    return this.amendNow(intentId);
+  }
+
+  private amendPrice = 0.5;
+  private amendQty = 0.5;
+
+  private amendNow(intentId: number): number {
+    const price = this.amendPrice;
+    const qty = this.amendQty;
     if (!this.active) return -1;
     const t = this.inflight;
     const slot = t.find(intentId);
