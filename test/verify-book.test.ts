@@ -86,7 +86,7 @@ describe('hft verify-book', () => {
   it('is listed in --help', async () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^\s+verify-book FILE\s+Replay a Binance recording/m);
+    expect(r.stdout).toMatch(/^\s+verify-book FILE\s+Replay a recording/m);
   });
 
   it('no FILE is a usage error (exit 2)', async () => {

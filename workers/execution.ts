@@ -8,6 +8,7 @@ import { StageHistograms, initHistograms } from '../src/metrics/StageHistograms.
 import { GcCounter } from '../src/metrics/GcCounter.js';
 import { ExecutionService } from '../src/exec/ExecutionService.js';
 import type { ExecutionInit, MainMessage, WorkerMessage } from '../src/engine/messages.js';
+import { JournalFeedWriter } from '../src/journal/JournalFeed.js';
 
 const init = workerData as ExecutionInit;
 const port = parentPort!;
@@ -16,9 +17,13 @@ setClockEpoch(init.epoch);
 await initHistograms();
 const hists = new StageHistograms(['hopB', 'send', 'tickToOrder', 'venueRtt']);
 const gc = new GcCounter();
+// the journal sees every intent (copied after it was sent) and every report (a tee over ring C)
+const journal = init.journalFeed ? new JournalFeedWriter(SpscRing.attach(init.journalFeed), 4096, nowNs) : undefined;
+const ringC = SpscRing.attach(init.ringC);
 const service = new ExecutionService({
   ringB: SpscRing.attach(init.ringB),
-  ringC: SpscRing.attach(init.ringC),
+  ringC: journal ? journal.tee(ringC) : ringC,
+  ...(journal ? { journal } : {}),
   symbols: init.symbols,
   instruments: init.instruments,
   filters: init.filters,
@@ -43,7 +48,9 @@ const service = new ExecutionService({
 });
 await service.start();
 const sendStats = (final: boolean): void => {
-  post({ type: 'stats', worker: 'execution', final, hist: hists.snapshot(), counters: service.counters(), gc: gc.take() });
+  journal?.flush();
+  const jc: Record<string, number> = journal ? { journalPublished: journal.counters.published, journalSpilled: journal.counters.spilled, journalLost: journal.counters.lost } : {};
+  post({ type: 'stats', worker: 'execution', final, hist: hists.snapshot(), counters: { ...service.counters(), ...jc }, gc: gc.take() });
 };
 const statsTimer = setInterval(() => sendStats(false), init.statsIntervalMs);
 port.on('message', (m: MainMessage) => {

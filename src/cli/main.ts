@@ -7,6 +7,11 @@ import { VERSION } from '../util/version.js';
 import { UsageError, flag, num, only, parseArgs, str } from './args.js';
 import { SIM_SOURCE_FLAGS, SIM_SOURCE_HELP, SIM_SOURCE_OPTIONS, simSourceOptions, simSourceSummary } from './simSource.js';
 import { RECORD_HELP } from './record.js';
+import { BACKTEST_HELP } from '../backtest/cli.js';
+import { SWEEP_HELP } from '../backtest/sweep.js';
+import { JOURNAL_VIEWS } from '../journal/JournalReader.js';
+
+const JOURNAL_VIEWS_TEXT = JOURNAL_VIEWS.join(', ');
 
 const HELP = `hft ${VERSION} — low-latency crypto-futures trading engine (Node 20)
 
@@ -43,7 +48,11 @@ ${SIM_SOURCE_HELP.trimEnd()}
              --duration S       measured seconds per pipeline (default 20; --quick: 8)
              --only micro|e2e   run one part
              --order-every N    the strategy fires an order every N ticks (default 200)
-${RECORD_HELP}  verify-book FILE  Replay a Binance recording (fixtures/recordings format) through the feed decoder,
+${RECORD_HELP}${BACKTEST_HELP}${SWEEP_HELP}  journal  Query the SQLite journal
+             --file F           the journal (default data/journal.sqlite)
+             --view V           ${JOURNAL_VIEWS_TEXT}
+             --session N|last  --symbol S  --order CLIENT_ID  --since MS  --limit N  --json
+  verify-book FILE  Replay a recording (fixtures/recordings format) through the feed decoder,
              the book sync and the L2 book; prints one JSON line
              {"symbols":{SYMBOL:{applied,gaps,resyncs,checks,mismatches}}} (a check: best bid/ask price
              and qty equal a bookTicker whose update id is that of the last applied depth event).
@@ -87,6 +96,16 @@ export async function main(argv: string[]): Promise<number> {
         const { verifyBookCommand } = await import('./verifyBook.js');
         return verifyBookCommand(rest);
       }
+      case 'backtest': {
+        const { runBacktestCli } = await import('../backtest/cli.js');
+        return await runBacktestCli(rest);
+      }
+      case 'sweep': {
+        const { runSweepCli } = await import('../backtest/sweep.js');
+        return await runSweepCli(rest);
+      }
+      case 'journal':
+        return await journalCommand(rest);
       case 'bench': {
         const { benchCommand } = await import('../../bench/index.js');
         return await benchCommand(rest);
@@ -102,6 +121,36 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`hft: ${(e as Error).stack ?? String(e)}\n`);
     return 1;
+  }
+}
+
+async function journalCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['json']);
+  only(args, ['file', 'view', 'session', 'symbol', 'order', 'since', 'limit', 'json'], 'journal');
+  const { openJournalDb, queryJournal, formatJournalRows, JOURNAL_VIEWS } = await import('../journal/JournalReader.js');
+  const file = str(args, 'file') ?? 'data/journal.sqlite';
+  const view = str(args, 'view') ?? 'fills';
+  if (!(JOURNAL_VIEWS as readonly string[]).includes(view)) throw new UsageError(`--view must be one of ${JOURNAL_VIEWS.join(', ')}; got ${JSON.stringify(view)}`);
+  const sessionArg = str(args, 'session');
+  const session = sessionArg === undefined ? undefined : sessionArg === 'last' ? ('last' as const) : Number(sessionArg);
+  if (typeof session === 'number' && !(Number.isInteger(session) && session > 0)) throw new UsageError(`--session must be a session id or "last"; got ${JSON.stringify(sessionArg)}`);
+  const db = openJournalDb(file, { readonly: true });
+  try {
+    const symbol = str(args, 'symbol');
+    const order = str(args, 'order');
+    const since = num(args, 'since', { min: 0, max: 1e15 });
+    const rows = queryJournal(db, {
+      view: view as (typeof JOURNAL_VIEWS)[number],
+      ...(session !== undefined ? { session } : {}),
+      ...(symbol !== undefined ? { symbol } : {}),
+      ...(order !== undefined ? { order } : {}),
+      ...(since !== undefined ? { sinceMs: since } : {}),
+      limit: num(args, 'limit', { min: 1, max: 1e6, int: true }) ?? 100,
+    });
+    process.stdout.write(formatJournalRows(rows, flag(args, 'json') ? 'json' : 'table') + '\n');
+    return 0;
+  } finally {
+    db.close();
   }
 }
 

@@ -83,6 +83,15 @@ export interface EngineConfig {
    * for `maxPositionQty`.
    */
   risk: RiskSection;
+  /**
+   * The SQLite journal (better-sqlite3, WAL): sessions, intents, orders, order events, fills, positions,
+   * PnL. `path` '' keeps none; a relative path is from the working directory.
+   */
+  journal: {
+    path: string;
+    /** 'full': every commit survives a power cut; 'normal': a process crash (kill -9) only */
+    synchronous: 'full' | 'normal';
+  };
   /** automatic kill switch triggers beyond the risk rules */
   killSwitch: {
     /** halt when the market-data connection has been down this long (ms; 0 = never) */
@@ -192,6 +201,13 @@ const SCHEMA: Spec = {
     },
     strategy: { t: 'strategy' },
     risk: { t: 'risk' },
+    journal: {
+      t: 'obj',
+      fields: {
+        path: { t: 'str', pattern: /^[^\0]{0,4096}$/, allowed: 'a file path, or "" for no journal' },
+        synchronous: { t: 'enum', values: ['full', 'normal'] },
+      },
+    },
     killSwitch: {
       t: 'obj',
       fields: {
@@ -252,6 +268,8 @@ export const DEFAULT_CONFIG: EngineConfig = {
   // the event-bus system's rules, sized for paper trading on the simulator's BTC and ETH (spreads of a tick:
   // no minimum spread; no notional cap beyond the quantity caps)
   risk: { preset: 'eventBus', maxOrderQty: 0.01, maxPositionQty: 0.01, maxPositionNotional: 0, minSpreadBps: 0 },
+  // no journal unless a file names one (config/default.json does): tests and benches keep none
+  journal: { path: '', synchronous: 'full' },
   killSwitch: { disconnectHaltMs: 10_000 },
   execution: { transport: 'undici', userStream: true, listenKeyKeepAliveMs: 30 * 60_000, warmIntervalMs: 0, recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
   rings: { marketCapacity: 65536, intentCapacity: 1024, reportCapacity: 1024 },

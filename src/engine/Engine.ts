@@ -11,7 +11,10 @@ import { SpscRing, type RingStats } from '../ring/SpscRing.js';
 import { Doorbell } from '../ring/Doorbell.js';
 import { MARKET_SLOT_BYTES, INTENT_SLOT_BYTES, REPORT_SLOT_BYTES } from '../ring/layout.js';
 import { StageMerger, initHistograms, formatStageTable, type StageName, type StageSummary } from '../metrics/StageHistograms.js';
-import { clockEpoch } from '../util/clock.js';
+import { clockEpoch, nowNs } from '../util/clock.js';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { JournalChannel } from '../journal/JournalChannel.js';
 import { workerFile } from '../util/paths.js';
 import { VenueProcess, type VenueEndpoints } from './VenueProcess.js';
 import { resolveControl, type StrategyControl, type StrategyControlResult, type StrategyState } from '../strategy/control.js';
@@ -79,6 +82,8 @@ export class Engine {
   private readonly counters = new Map<WorkerName, Record<string, number>>();
   private readonly gc: Record<WorkerName, GcCounts> = { feed: zeroGc(), strategy: zeroGc(), execution: zeroGc() };
   private rings: SpscRing[] = [];
+  /** the SQLite journal's worker and feed (config journal.path) */
+  private journal: JournalChannel | undefined;
   private control: Int32Array | undefined;
   private startedAt = 0;
   private statsTimer: NodeJS.Timeout | undefined;
@@ -133,6 +138,26 @@ export class Engine {
     this.control = new Int32Array(controlSab);
     const common = { epoch: clockEpoch(), symbols: cfg.symbols, statsIntervalMs: 1000 };
     const clientIdPrefix = `h${Date.now().toString(36)}-`;
+    if (cfg.journal.path !== '') {
+      mkdirSync(dirname(resolve(cfg.journal.path)), { recursive: true });
+      this.journal = new JournalChannel({
+        dbPath: cfg.journal.path,
+        synchronous: cfg.journal.synchronous,
+        epoch: clockEpoch(),
+        session: {
+          clientIdPrefix,
+          venue: cfg.venue.name,
+          symbols: cfg.symbols,
+          stepSizes: this.instruments.map((i) => i.stepSize),
+          tickSizes: this.instruments.map((i) => i.tickSize),
+          epochWallMs: Date.now() - nowNs() / 1e6,
+          // the config holds no credentials (they come from the environment)
+          config: cfg,
+        },
+      });
+      await this.journal.ready();
+      this.log.info({ path: cfg.journal.path }, 'journal open');
+    }
 
     const execInit: ExecutionInit = {
       ...common,
@@ -156,6 +181,7 @@ export class Engine {
       keepAliveMs: cfg.execution.keepAliveMs,
       clientIdPrefix,
       timeOffsetMs: 0,
+      ...(this.journal ? { journalFeed: this.journal.feeds[0]!.descriptor() } : {}),
     };
     const stratInit: StrategyInit = {
       ...common,
@@ -388,6 +414,11 @@ export class Engine {
     for (const name of ['feed', 'strategy', 'execution'] as const) await stopOne(name);
     // The strategy may not have read the last reports; drain ring C's counters into the report as they are.
     const report = this.report();
+    // after the execution worker: everything it copied to the journal is drained and committed first
+    if (this.journal) {
+      const code = await this.journal.stop();
+      if (code !== 0) this.log.error({ code }, 'journal worker exited with an error');
+    }
     if (this.venue) await this.venue.stop();
     return report;
   }

@@ -63,6 +63,8 @@ export interface StrategyInit extends Common {
 export interface ExecutionInit extends Common {
   ringB: RingDescriptor;
   ringC: RingDescriptor;
+  /** the journal's feed ring (intents and reports are copied into it), when a journal is kept */
+  journalFeed?: RingDescriptor;
   instruments: Instrument[];
   /** exchangeInfo filters per symbol (same order as instruments): checked before an order is sent */
   filters: SymbolFilters[];

@@ -10,14 +10,18 @@ import { BinanceRestClient } from '../venues/binance/RestClient.js';
 import { UndiciUserStreamRest, UserDataStream } from '../venues/binance/UserDataStream.js';
 import { WsApiClient } from '../venues/binance/WsApiClient.js';
 import { TimeSync } from '../venues/binance/TimeSync.js';
-import { OrderGateway } from './OrderGateway.js';
+import { OrderGateway, type IntentJournal } from './OrderGateway.js';
+import type { SlotWriter } from '../ring/SlotWriter.js';
 
 export type LogFn = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
 export interface ExecutionServiceOptions {
   /** ring B (intents in) and ring C (reports out; this thread is its only producer) */
   ringB: SpscRing;
-  ringC: SpscRing;
+  /** ring C, or a writer over it (the journal's tee, which copies each committed report to the journal feed) */
+  ringC: SlotWriter;
+  /** the journal feed: every intent drained from ring B is copied to it */
+  journal?: IntentJournal;
   symbols: readonly string[];
   instruments: readonly Instrument[];
   filters?: readonly SymbolFilters[];
@@ -96,6 +100,7 @@ export class ExecutionService {
       transport: o.transport === 'wsapi' ? 'http' : o.transport,
       filters: o.filters,
       budget: this.budget,
+      ...(o.journal ? { journal: o.journal } : {}),
       apiKey: o.apiKey,
       requestTimeoutMs: o.requestTimeoutMs,
       now: o.now,

@@ -48,7 +48,14 @@ export interface OrderTrackerHook {
   trackOrder(symbolId: number, orderId: number, intentId: number, side: number, status: OrderStatus, cumQty: number, avgPrice: number, venueTime: number): void;
 }
 
+/** Where the gateway copies each intent it drains (the journal feed): off the hot path's critical section. */
+export interface IntentJournal {
+  intent(i32: Int32Array, base: number): void;
+}
+
 export interface GatewayOptions {
+  /** every intent drained from ring B is copied here (the journal) */
+  journal?: IntentJournal;
   restUrl: string;
   /** how REST orders are sent */
   transport?: RestTransportKind;
@@ -227,6 +234,7 @@ export class OrderGateway implements Drainable, ExecReportSink {
     const f64 = ring.f64;
     const i32 = ring.i32;
     const hopB = this.opts.hists.hopB;
+    const journal = this.opts.journal;
     for (let i = 0; i < n; i++) {
       const base = ring.readBase(i);
       const type = i32[base * 2]! & 0xff;
@@ -237,6 +245,8 @@ export class OrderGateway implements Drainable, ExecReportSink {
       else if (type === RecordType.OrderCancel) this.sendCancel(f64, sym, base, readTs);
       else if (type === RecordType.OrderAmend) this.sendAmend(f64, sym, base, readTs);
       else this.rejectLocal(sym, f64[base + IN.INTENT_ID]!, f64[base + IN.SIDE]!, f64[base + W.RECV_TS]!, RejectReason.Unknown, 0, 'unsupported intent type');
+      // journaled after it was sent (the slot is ours until release): the copy costs the order nothing
+      journal?.intent(i32, base);
     }
     ring.release(n);
     return n;
