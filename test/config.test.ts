@@ -10,8 +10,9 @@ const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 describe('config', () => {
   it('config/default.json is the embedded defaults (paper trading on the built-in simulator)', () => {
     const cfg = loadConfig(join(PROJECT_ROOT, 'config/default.json'), {});
-    // the one difference: npm start keeps a journal, the embedded defaults (tests, benches) none
-    expect(cfg).toEqual({ ...DEFAULT_CONFIG, journal: { path: 'data/journal.sqlite', synchronous: 'full' } });
+    // the differences: npm start keeps a journal and serves the dashboard on 8787; the embedded defaults
+    // (tests, benches) keep none and take any free port
+    expect(cfg).toEqual({ ...DEFAULT_CONFIG, journal: { path: 'data/journal.sqlite', synchronous: 'full' }, control: { ...DEFAULT_CONFIG.control, port: 8787 } });
     expect(DEFAULT_CONFIG.journal.path).toBe('');
     expect(cfg.mode).toBe('paper');
     expect(cfg.venue.embedded).toBe(true);

@@ -8,7 +8,7 @@ import { SpscRing } from '../src/ring/SpscRing.js';
 import { StageHistograms, initHistograms } from '../src/metrics/StageHistograms.js';
 import { GcCounter } from '../src/metrics/GcCounter.js';
 import { StrategyLoop } from '../src/strategy/StrategyLoop.js';
-import type { MainMessage, StrategyInit, WorkerMessage } from '../src/engine/messages.js';
+import type { MainMessage, StrategyInit, TradingAction, WorkerMessage } from '../src/engine/messages.js';
 import type { StrategyControl } from '../src/strategy/control.js';
 
 const init = workerData as StrategyInit;
@@ -22,9 +22,11 @@ const loop = new StrategyLoop(init, SpscRing.attach(init.ringA), SpscRing.attach
 let flush = false;
 // control messages wait for the slice boundary: the strategy never changes under a running slice
 const controls: StrategyControl[] = [];
+const trading: TradingAction[] = [];
 port.on('message', (m: MainMessage) => {
   if (m.type === 'flushStats') flush = true;
   else if (m.type === 'strategyControl') controls.push(m.control);
+  else if (m.type === 'trading') trading.push(m.action);
   // stop arrives through the shared control word too; this covers a stop sent before the loop started
   else if (m.type === 'stop') loop.requestStop();
 });
@@ -46,6 +48,12 @@ while (!loop.stopped()) {
     } catch (e) {
       post({ type: 'log', worker: 'strategy', level: 'error', msg: `strategy control ${c.action} failed: ${(e as Error).message}` });
     }
+  }
+  while (trading.length > 0) {
+    const a = trading.shift()!;
+    loop.applyTrading(a);
+    post({ type: 'log', worker: 'strategy', level: a === 'resume' ? 'info' : 'warn', msg: `trading ${a}: state ${loop.tradingStateName()}` });
+    flush = true;
   }
   const now = performance.now();
   if (flush || now - lastStats >= init.statsIntervalMs) {

@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config/Config.js';
 import { Engine, type EngineReport } from '../engine/Engine.js';
 import { STAGES, formatStageTable } from '../metrics/StageHistograms.js';
-import { createLogger } from '../util/log.js';
+import { createTeeLogger } from '../util/log.js';
+import { PROJECT_ROOT } from '../util/paths.js';
 import { VERSION } from '../util/version.js';
 import { UsageError, flag, num, only, parseArgs, str } from './args.js';
 import { SIM_SOURCE_FLAGS, SIM_SOURCE_HELP, SIM_SOURCE_OPTIONS, simSourceOptions, simSourceSummary } from './simSource.js';
@@ -10,6 +12,10 @@ import { RECORD_HELP } from './record.js';
 import { BACKTEST_HELP } from '../backtest/cli.js';
 import { SWEEP_HELP } from '../backtest/sweep.js';
 import { JOURNAL_VIEWS } from '../journal/JournalReader.js';
+import { ControlServer } from '../control/ControlServer.js';
+import { LogTail } from '../control/LogTail.js';
+import { Supervisor } from '../control/Supervisor.js';
+import { loadOrCreateToken } from '../control/token.js';
 
 const JOURNAL_VIEWS_TEXT = JOURNAL_VIEWS.join(', ');
 
@@ -161,30 +167,47 @@ async function runCommand(argv: string[]): Promise<number> {
   const duration = num(args, 'duration', { min: 0.1, max: 1e7 });
   const summary = str(args, 'summary');
   const latencyOut = str(args, 'latency-out');
-  const log = createLogger(cfg.log.level);
-  const engine = new Engine(cfg, log);
+  const tail = new LogTail(500);
+  const log = createTeeLogger(cfg.log.level, tail);
+  const sup = new Supervisor(cfg, log, tail);
+  let server: ControlServer | undefined;
   let stopping = false;
-  const finished = new Promise<EngineReport>((resolve, reject) => {
+  const finished = new Promise<EngineReport | undefined>((resolve, reject) => {
     const stop = (why: string): void => {
       if (stopping) return;
       stopping = true;
       log.info({ why }, 'stopping');
-      engine.stop().then(resolve, reject);
+      // graceful: the control plane first (no new requests), then the engine (workers in pipeline order,
+      // journal flushed and closed after the execution worker)
+      Promise.resolve(server?.close())
+        .then(() => sup.stop())
+        .then(resolve, reject);
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
-    engine.start().then(
-      () => {
+    sup.start().then(
+      async () => {
+        engineRef = sup.currentEngine;
+        if (cfg.control.enabled) {
+          const { token, created } = loadOrCreateToken(cfg.control.token, cfg.control.tokenFile);
+          // printed once, at first start, outside the logs (no secret ever reaches a log line)
+          if (created) process.stderr.write(`control API token (saved to ${cfg.control.tokenFile}, shown once): ${token}\n`);
+          server = new ControlServer(sup, { host: cfg.control.host, port: cfg.control.port, token, staticDir: join(PROJECT_ROOT, 'dashboard'), pushHz: cfg.control.pushHz });
+          await server.start();
+          log.info({ url: `${server.url}/` }, 'control API and dashboard');
+        }
         if (duration !== undefined) setTimeout(() => stop(`duration ${duration}s reached`), duration * 1000);
       },
       (err: Error) => {
         log.error({ err: err.message }, 'engine failed to start');
         stopping = true;
-        engine.stop().then(() => reject(err), () => reject(err));
+        sup.stop().then(() => reject(err), () => reject(err));
       },
     );
   });
+  let engineRef: Engine | undefined;
   const report = await finished;
+  if (!report) return 0;
   log.info({ counters: report.counters, gc: report.gc }, `final latency report (${report.durationS.toFixed(1)} s)\n${formatStageTable(report.stages)}`);
   if (summary) {
     writeFileSync(summary, JSON.stringify(report, null, 2) + '\n');
@@ -192,7 +215,8 @@ async function runCommand(argv: string[]): Promise<number> {
   }
   if (latencyOut) {
     const { latencyFileFrom, writeLatencyFile } = await import('../metrics/latencyFile.js');
-    writeLatencyFile(latencyOut, latencyFileFrom(Object.fromEntries(STAGES.map((s) => [s, engine.merger.histogram(s)])), report.durationS));
+    const merger = engineRef?.merger;
+    if (merger) writeLatencyFile(latencyOut, latencyFileFrom(Object.fromEntries(STAGES.map((s) => [s, merger.histogram(s)])), report.durationS));
     log.info({ file: latencyOut }, 'latency histograms written');
   }
   return 0;

@@ -92,6 +92,19 @@ export interface EngineConfig {
     /** 'full': every commit survives a power cut; 'normal': a process crash (kill -9) only */
     synchronous: 'full' | 'normal';
   };
+  /** The operator's API and dashboard (`hft run`): JSON + WebSocket on uWebSockets.js in the main thread. */
+  control: {
+    enabled: boolean;
+    /** 127.0.0.1 by default: anything else exposes the API beyond this machine */
+    host: string;
+    /** 0 = any free port (tests) */
+    port: number;
+    /** bearer token for the mutating endpoints; '' = the one in tokenFile, generated at first start */
+    token: string;
+    tokenFile: string;
+    /** WS /ws pushes per second per topic (at most 2) */
+    pushHz: number;
+  };
   /** automatic kill switch triggers beyond the risk rules */
   killSwitch: {
     /** halt when the market-data connection has been down this long (ms; 0 = never) */
@@ -208,6 +221,17 @@ const SCHEMA: Spec = {
         synchronous: { t: 'enum', values: ['full', 'normal'] },
       },
     },
+    control: {
+      t: 'obj',
+      fields: {
+        enabled: { t: 'bool' },
+        host: { t: 'str', pattern: /^[A-Za-z0-9.:-]{1,253}$/, allowed: 'a host name or IP address' },
+        port: { t: 'int', min: 0, max: 65535 },
+        token: { t: 'str', pattern: /^(|[A-Za-z0-9._~+/=-]{16,200})$/, allowed: '"" (generate one) or 16-200 token characters' },
+        tokenFile: { t: 'str', pattern: /^[^\0]{1,4096}$/, allowed: 'a file path' },
+        pushHz: { t: 'num', min: 0.1, max: 2 },
+      },
+    },
     killSwitch: {
       t: 'obj',
       fields: {
@@ -270,6 +294,8 @@ export const DEFAULT_CONFIG: EngineConfig = {
   risk: { preset: 'eventBus', maxOrderQty: 0.01, maxPositionQty: 0.01, maxPositionNotional: 0, minSpreadBps: 0 },
   // no journal unless a file names one (config/default.json does): tests and benches keep none
   journal: { path: '', synchronous: 'full' },
+  // the dashboard on any free port unless a file names one (config/default.json: 8787)
+  control: { enabled: true, host: '127.0.0.1', port: 0, token: '', tokenFile: '.hft/control-token', pushHz: 2 },
   killSwitch: { disconnectHaltMs: 10_000 },
   execution: { transport: 'undici', userStream: true, listenKeyKeepAliveMs: 30 * 60_000, warmIntervalMs: 0, recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
   rings: { marketCapacity: 65536, intentCapacity: 1024, reportCapacity: 1024 },

@@ -18,7 +18,8 @@ import { JournalChannel } from '../journal/JournalChannel.js';
 import { workerFile } from '../util/paths.js';
 import { VenueProcess, type VenueEndpoints } from './VenueProcess.js';
 import { resolveControl, type StrategyControl, type StrategyControlResult, type StrategyState } from '../strategy/control.js';
-import type { ExecutionInit, FeedInit, GcCounts, MainMessage, StrategyInit, WorkerMessage, WorkerName } from './messages.js';
+import type { ExecutionInit, FeedInit, GcCounts, MainMessage, StrategyInit, TradingAction, WorkerMessage, WorkerName } from './messages.js';
+import { TRADING_STATE_NAMES } from '../risk/RiskEngine.js';
 
 export interface EngineReport {
   durationS: number;
@@ -272,6 +273,32 @@ export class Engine {
     this.strategyState = { name: r.name, params: r.params, active: r.active };
     w.postMessage({ type: 'strategyControl', control: c } satisfies MainMessage);
     return r;
+  }
+
+  /** The strategy as main last set it. */
+  get strategy(): StrategyState {
+    return { ...this.strategyState };
+  }
+
+  /**
+   * The control plane's trading state, applied by the strategy worker at its next slice boundary (halt
+   * cancels every open order there). FLATTEN resolves when the worker reports the positions flat and
+   * nothing in flight (the venue's own position too, where it has reported one), or after `timeoutMs`.
+   */
+  async trading(action: TradingAction, timeoutMs = 30_000): Promise<{ ok: boolean; state: string; error?: string }> {
+    const w = this.workers.get('strategy');
+    const name = (): string => TRADING_STATE_NAMES[this.counters.get('strategy')?.['tradingState'] ?? 0] ?? 'UNKNOWN';
+    if (w === undefined || this.stopping) return { ok: false, state: name(), error: 'the strategy worker is not running' };
+    w.postMessage({ type: 'trading', action } satisfies MainMessage);
+    const want = action === 'resume' ? 0 : action === 'reduce-only' ? 1 : 2;
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      await this.flushStats();
+      const s = this.counters.get('strategy') ?? {};
+      const done = s['tradingState'] === want && (action !== 'flatten' || s['flattenState'] === 2);
+      if (done) return { ok: true, state: action === 'flatten' ? 'FLAT' : name() };
+      if (Date.now() > end) return { ok: false, state: name(), error: action === 'flatten' ? 'not flat yet: positions or orders still open at the venue' : 'the strategy worker did not confirm the change' };
+    }
   }
 
   private onWorkerMessage(m: WorkerMessage): void {

@@ -21,7 +21,11 @@ export type MainMessage =
   | { type: 'stop' }
   | { type: 'flushStats' }
   /** strategy worker only: applied at the next slice boundary (already validated by main) */
-  | { type: 'strategyControl'; control: StrategyControl };
+  | { type: 'strategyControl'; control: StrategyControl }
+  /** the control plane's trading state (strategy worker): halt, resume, reduce-only, flatten */
+  | { type: 'trading'; action: TradingAction };
+
+export type TradingAction = 'halt' | 'resume' | 'reduce-only' | 'flatten';
 
 export interface GcCounts {
   minor: number;

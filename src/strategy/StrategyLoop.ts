@@ -2,9 +2,9 @@ import { performance } from 'node:perf_hooks';
 import type { SpscRing } from '../ring/SpscRing.js';
 import { WaitStrategy, type WorkProbe } from '../ring/WaitStrategy.js';
 import type { StageHistograms } from '../metrics/StageHistograms.js';
-import { RiskEngine } from '../risk/RiskEngine.js';
+import { RiskEngine, TRADING_STATE_NAMES, TradingState } from '../risk/RiskEngine.js';
 import { nowNs } from '../util/clock.js';
-import type { StrategyInit } from '../engine/messages.js';
+import type { StrategyInit, TradingAction } from '../engine/messages.js';
 import { StrategyRunner } from './StrategyRunner.js';
 import { createStrategy } from './registry.js';
 import { StrategyController, type StrategyControl, type StrategyControlResult } from './control.js';
@@ -38,6 +38,17 @@ export class StrategyLoop implements WorkProbe {
     this.runner = new StrategyRunner(createStrategy(name, params, init.symbols), init.instruments, ringB, risk, { now: nowNs }, { hopA: hists.get('hopA'), strategy: hists.get('strategy') }, { disconnectHaltMs: init.disconnectHaltMs });
     this.controller = new StrategyController(this.runner, { name, params, active: true }, init.symbols);
     this.wait = new WaitStrategy(init.wait, ringA.doorbell, { spinBudgetUs: init.spinBudgetUs, parkTimeoutMs: 20 });
+  }
+
+  /** The control plane's trading state (between slices). */
+  applyTrading(action: TradingAction): void {
+    const r = this.runner;
+    if (action === 'flatten') r.flatten();
+    else r.setTradingState(action === 'halt' ? TradingState.Halted : action === 'reduce-only' ? TradingState.ReduceOnly : TradingState.Active);
+  }
+
+  tradingStateName(): string {
+    return TRADING_STATE_NAMES[this.runner.tradingState] ?? 'UNKNOWN';
   }
 
   /** A runtime control message (call between slices, never inside one). */
@@ -106,6 +117,7 @@ export class StrategyLoop implements WorkProbe {
       ...c,
       ...prefixed('risk_', this.runner.risk.rejectCounts()),
       tradingState: this.runner.tradingState,
+      ...Object.fromEntries(this.symbols.map((sym, i) => [`position_${sym}`, this.runner.position(i)])),
       flattenState: this.runner.flattenState,
       equity: this.runner.portfolio.equityNow,
       realizedPnl: this.runner.portfolio.netRealizedPnl(),
