@@ -1,6 +1,8 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { request } from 'undici';
 import { BinanceMarketDecoder } from '../venues/binance/MarketDecoder.js';
+import { GateDecodeStatus, GateMarketDecoder, type MarketFrameDecoder } from '../venues/gate/MarketDecoder.js';
+import { GateBookSync, parseGateOrderBook } from '../venues/gate/book.js';
 import type { SymbolRegistry } from '../core/SymbolRegistry.js';
 import type { SpscRing } from '../ring/SpscRing.js';
 import { ArraySlotWriter } from '../ring/SlotWriter.js';
@@ -25,8 +27,22 @@ import { marketConnections, streamNames, type BinanceWsRouting, type SubscribeMo
 import { recordNs } from '../metrics/StageHistograms.js';
 import { nowNs } from '../util/clock.js';
 import { MarketConnection, type FrameSink } from './MarketConnection.js';
+import { GateSubscriptionManager, gateBookLevel, gateStreamNames } from './GateSubscriptionManager.js';
+
+/** The market-data dialect a feed speaks. */
+export type FeedVenue = 'binance' | 'gate';
 
 export interface FeedOptions {
+  /**
+   * Default 'binance'. 'gate': Gate USDT futures (protocols.md §2): one connection to `{wsBase}/v4/ws/usdt`
+   * (wsBase may already end with that path), subscribe messages after open, `futures.ping`, books from
+   * `order_book_update` + `GET {restUrl}/futures/usdt/order_book?contract=X&limit=L&with_id=true` (restUrl
+   * the `/api/v4` base; L = the stream's level), re-synced after every reconnect. `symbols` are contract names
+   * (BTC_USDT); `streams` in Gate spelling (book_ticker, trades, order_book_update@100ms@100, tickers,
+   * candlesticks@1m) or the Binance kinds they map from (bookTicker, aggTrade, depth@100ms, markPrice@1s).
+   * `routing` and `subscribe` are Binance-only.
+   */
+  venue?: FeedVenue;
   /** market-data WebSocket base, e.g. wss://fstream.binance.com or ws://127.0.0.1:P */
   wsBase: string;
   /** REST base for depth snapshots */
@@ -96,10 +112,11 @@ const DEDUP_TYPES = 8;
  * re-emitted (Reset) as soon as the ring has room, so the strategy's mirror is never silently wrong.
  */
 export class FeedHandler implements FrameSink, BookSink {
-  readonly decoder: BinanceMarketDecoder;
+  readonly decoder: MarketFrameDecoder;
   readonly connections: MarketConnection[];
   readonly books: L2Book[];
   readonly sync: BookSync | null;
+  readonly venue: FeedVenue;
   private readonly staging = new ArraySlotWriter(MARKET_SLOT_BYTES, STAGING_SLOTS);
   private readonly nsym: number;
   private lastPub = 0;
@@ -129,6 +146,12 @@ export class FeedHandler implements FrameSink, BookSink {
   private staleTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly restBase: string;
+  /** Gate: the snapshot limit (= the order_book_update level) */
+  private readonly gateLevel: number;
+  /** Gate: per symbol, restart the book sync at its next depth event (set when a connection re-opens) */
+  private readonly resyncOnNext: Uint8Array;
+  /** connections (by index) that carry diff depth: their loss marks the books stale */
+  private readonly depthConn = new Set<MarketConnection>();
 
   constructor(
     symbols: SymbolRegistry,
@@ -141,8 +164,11 @@ export class FeedHandler implements FrameSink, BookSink {
       this.lastPub = t;
       return t;
     };
-    this.decoder = new BinanceMarketDecoder(symbols, stamp);
+    this.venue = opts.venue ?? 'binance';
+    const gate = this.venue === 'gate';
+    this.decoder = gate ? new GateMarketDecoder(symbols, stamp) : new BinanceMarketDecoder(symbols, stamp);
     this.nsym = opts.symbols.length;
+    this.resyncOnNext = new Uint8Array(opts.symbols.length);
     this.restBase = opts.restUrl.replace(/\/+$/, '');
     const n = this.nsym;
     this.gapFlag = new Uint8Array(n);
@@ -154,24 +180,36 @@ export class FeedHandler implements FrameSink, BookSink {
     this.lastIds = new Float64Array(n * DEDUP_TYPES).fill(-Infinity);
     this.books = [];
     for (let s = 0; s < n; s++) this.books.push(new L2Book(2048));
-    const hasDiffDepth = opts.streams.some((k) => DIFF_DEPTH.test(k));
-    this.sync = hasDiffDepth
-      ? new BookSync(n, this, {
-          maxResyncs: opts.book.maxResyncsPerMinute,
-          resyncWindowMs: 60_000,
-          backoffBaseMs: opts.book.resyncBackoffMs,
-          requestSnapshot: (sym, delayMs) => this.scheduleSnapshot(sym, delayMs),
-        })
-      : null;
-    const specs = marketConnections(opts.wsBase, streamNames(opts.symbols, opts.streams), opts.routing, opts.subscribe);
-    this.connections = specs.map(
-      (spec) =>
-        new MarketConnection(spec, this, {
-          ws: { backoff: { initialMs: opts.reconnect.initialMs, maxMs: opts.reconnect.maxMs, jitter: opts.reconnect.jitter }, idleTimeoutMs: opts.idleTimeoutMs ?? 0 },
-          subscriptions: { maxPerSecond: opts.controlPerSecond },
-          rotateAfterMs: opts.rotateAfterMs,
-        }),
-    );
+    const gateStreams = gate ? gateStreamNames(opts.symbols, opts.streams) : [];
+    this.gateLevel = gateBookLevel(gateStreams);
+    const hasDiffDepth = gate ? this.gateLevel > 0 : opts.streams.some((k) => DIFF_DEPTH.test(k));
+    const syncOpts = {
+      maxResyncs: opts.book.maxResyncsPerMinute,
+      resyncWindowMs: 60_000,
+      backoffBaseMs: opts.book.resyncBackoffMs,
+      requestSnapshot: (sym: number, delayMs: number) => this.scheduleSnapshot(sym, delayMs),
+    };
+    this.sync = !hasDiffDepth ? null : gate ? new GateBookSync(n, this, syncOpts) : new BookSync(n, this, syncOpts);
+    const connOpts = {
+      ws: { backoff: { initialMs: opts.reconnect.initialMs, maxMs: opts.reconnect.maxMs, jitter: opts.reconnect.jitter }, idleTimeoutMs: opts.idleTimeoutMs ?? 0 },
+      subscriptions: { maxPerSecond: opts.controlPerSecond },
+      rotateAfterMs: opts.rotateAfterMs,
+    };
+    if (gate) {
+      const root = opts.wsBase.replace(/\/+$/, '');
+      const url = /\/v4\/ws\/[a-z/]+$/.test(root) ? root : `${root}/v4/ws/usdt`;
+      const conn = new MarketConnection({ base: 'root', url, streams: gateStreams, mode: 'message' }, this, {
+        ...connOpts,
+        control: (sender) => new GateSubscriptionManager(sender, { maxPerSecond: opts.controlPerSecond }),
+        controlStatus: GateDecodeStatus.Control,
+      });
+      this.connections = [conn];
+      if (hasDiffDepth) this.depthConn.add(conn);
+    } else {
+      const specs = marketConnections(opts.wsBase, streamNames(opts.symbols, opts.streams), opts.routing, opts.subscribe);
+      this.connections = specs.map((spec) => new MarketConnection(spec, this, connOpts));
+      for (const c of this.connections) if (c.spec.streams.some((s) => DIFF_DEPTH.test(s.slice(s.indexOf('@') + 1)))) this.depthConn.add(c);
+    }
   }
 
   start(): void {
@@ -248,7 +286,12 @@ export class FeedHandler implements FrameSink, BookSink {
 
   status(conn: MarketConnection, event: 'open' | 'close' | 'rotated' | 'rotation-failed', detail: string): void {
     const what = `market stream ${conn.spec.base}`;
-    if (event === 'open') this.opts.onStatus?.('info', `${what} open: ${detail}`);
+    if (event === 'open') {
+      this.opts.onStatus?.('info', `${what} open: ${detail}`);
+      // Gate: a re-opened connection starts new order_book_update streams; each book is rebuilt from a
+      // snapshot taken once its new stream is flowing (its first push), not chained across connections.
+      if (this.venue === 'gate' && this.sync !== null && conn.ws.connects > 1) this.resyncOnNext.fill(1);
+    }
     else if (event === 'rotated') this.opts.onStatus?.('info', `${what} ${detail}`);
     else if (event === 'rotation-failed') this.opts.onStatus?.('warn', `${what} rotation failed: ${detail}`);
     else {
@@ -257,7 +300,7 @@ export class FeedHandler implements FrameSink, BookSink {
       // Depth continuity may be lost with the connection: the books read Stale until the next event after
       // the reconnect, which either chains (pu == last u: Live again) or is a gap and resyncs while the new
       // connection buffers, as the procedure requires.
-      if (this.sync !== null && conn.spec.streams.some((s) => DIFF_DEPTH.test(s.slice(s.indexOf('@') + 1)))) {
+      if (this.sync !== null && this.depthConn.has(conn)) {
         for (let s = 0; s < this.nsym; s++) this.sync.markStale(s);
       }
     }
@@ -268,7 +311,13 @@ export class FeedHandler implements FrameSink, BookSink {
   private onDiffDepth(f64: Float64Array, i32: Int32Array, base: number, flags: number): void {
     const sync = this.sync!;
     const sym = i32[base * 2 + 1]!;
-    if ((flags & RecordFlag.First) !== 0) this.lastDepthNs[sym] = f64[base + W.RECV_TS]!;
+    if ((flags & RecordFlag.First) !== 0) {
+      this.lastDepthNs[sym] = f64[base + W.RECV_TS]!;
+      if (this.resyncOnNext[sym] === 1) {
+        this.resyncOnNext[sym] = 0;
+        sync.restart(sym, f64[base + W.RECV_TS]!);
+      }
+    }
     const action = sync.onRecord(f64, i32, base);
     // The first buffered event of a symbol that still needs its snapshot: fetch it now (the stream is
     // already buffering, as the procedure requires).
@@ -390,13 +439,28 @@ export class FeedHandler implements FrameSink, BookSink {
     const sync = this.sync!;
     const name = this.opts.symbols[sym]!;
     try {
-      const res = await request(`${this.restBase}/fapi/v1/depth?symbol=${name}&limit=${this.opts.book.snapshotLimit}`, { headersTimeout: 10_000, bodyTimeout: 10_000 });
+      const gate = this.venue === 'gate';
+      const url = gate
+        ? `${this.restBase}/futures/usdt/order_book?contract=${name}&limit=${this.gateLevel}&with_id=true`
+        : `${this.restBase}/fapi/v1/depth?symbol=${name}&limit=${this.opts.book.snapshotLimit}`;
+      const res = await request(url, { headersTimeout: 10_000, bodyTimeout: 10_000 });
       const body = await res.body.text();
       if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${body.slice(0, 200)}`);
-      const snap = parseDepthSnapshot(body);
+      let id: number;
+      let bids: Float64Array;
+      let asks: Float64Array;
+      if (gate) {
+        const snap = parseGateOrderBook(body);
+        if (snap.id < 0) throw new Error('order book without id (with_id=true ignored?)');
+        ({ id, bids, asks } = snap);
+      } else {
+        const snap = parseDepthSnapshot(body);
+        ({ lastUpdateId: id, bids, asks } = snap);
+      }
       this.fetching[sym] = 0;
       if (this.stopped) return;
-      sync.onSnapshot(sym, snap.lastUpdateId, snap.bids, snap.asks, nowNs());
+      // GateBookSync takes the venue's `id` as sent (the first push to apply holds id + 1)
+      sync.onSnapshot(sym, id, bids, asks, nowNs());
     } catch (e) {
       this.fetching[sym] = 0;
       if (this.stopped) return;

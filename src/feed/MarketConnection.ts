@@ -1,6 +1,6 @@
 import { WsClient, type WsClientOptions, type WsHandler } from '../net/WsClient.js';
 import type { StreamConnectionSpec } from '../venues/binance/streamRouting.js';
-import { SubscriptionManager, type SubscriptionOptions } from './SubscriptionManager.js';
+import { SubscriptionManager, type ControlSender, type StreamControl, type SubscriptionOptions } from './SubscriptionManager.js';
 
 /** Where a connection's data frames go. */
 export interface FrameSink {
@@ -27,6 +27,13 @@ export interface MarketConnectionOptions {
   rotationTimeoutMs?: number;
   /** Keep dropping duplicates this long after the switch (frames already in flight). Default 2 s. */
   dedupAfterSwitchMs?: number;
+  /**
+   * The venue's control protocol on each leg. Default: Binance SUBSCRIBE messages (SubscriptionManager),
+   * whose replies are recognised before decoding. A venue whose decoder recognises its own control replies
+   * (Gate) gives `controlStatus`: a frame the sink answers with that status goes to the control as text.
+   */
+  control?: (sender: ControlSender) => StreamControl;
+  controlStatus?: number;
 }
 
 export interface MarketConnectionCounters {
@@ -38,7 +45,7 @@ export interface MarketConnectionCounters {
 /** One leg: a WsClient, its own subscriptions, and whether it has delivered market data yet. */
 class Leg implements WsHandler {
   readonly ws: WsClient;
-  readonly subs: SubscriptionManager;
+  readonly subs: StreamControl;
   delivered = false;
 
   constructor(
@@ -46,9 +53,10 @@ class Leg implements WsHandler {
     url: string,
     wsOpts: WsClientOptions,
     subOpts: SubscriptionOptions,
+    control: ((sender: ControlSender) => StreamControl) | undefined,
   ) {
     this.ws = new WsClient(url, this, wsOpts);
-    this.subs = new SubscriptionManager(this.ws, subOpts);
+    this.subs = control ? control(this.ws) : new SubscriptionManager(this.ws, subOpts);
   }
 
   onOpen(): void {
@@ -83,6 +91,7 @@ export class MarketConnection {
   private readonly rotateAfterMs: number;
   private readonly rotationTimeoutMs: number;
   private readonly dedupAfterSwitchMs: number;
+  private readonly controlStatus: number | undefined;
   /** streams added or removed at runtime, applied to every leg */
   private readonly wanted: Set<string>;
 
@@ -94,6 +103,7 @@ export class MarketConnection {
     this.rotateAfterMs = opts.rotateAfterMs ?? 23 * 3600_000;
     this.rotationTimeoutMs = opts.rotationTimeoutMs ?? 30_000;
     this.dedupAfterSwitchMs = opts.dedupAfterSwitchMs ?? 2_000;
+    this.controlStatus = opts.controlStatus;
     this.wanted = new Set(spec.streams);
     this.current = this.newLeg(true);
   }
@@ -102,7 +112,7 @@ export class MarketConnection {
     return this.current.ws;
   }
 
-  get subscriptions(): SubscriptionManager {
+  get subscriptions(): StreamControl {
     return this.current.subs;
   }
 
@@ -163,7 +173,7 @@ export class MarketConnection {
   }
 
   legMessage(leg: Leg, buf: Buffer, start: number, end: number, recvTs: number): void {
-    if (SubscriptionManager.isControlReply(buf, start, end)) {
+    if (this.controlStatus === undefined && SubscriptionManager.isControlReply(buf, start, end)) {
       this.counters.controlReplies++;
       leg.subs.onReply(buf.toString('utf8', start, end));
       return;
@@ -172,6 +182,11 @@ export class MarketConnection {
     const dedup = this.overlapping || (this.dedupUntil > 0 && Date.now() < this.dedupUntil);
     if (!dedup && this.dedupUntil > 0) this.dedupUntil = 0;
     const r = this.sink.frame(buf, start, end, recvTs, dedup);
+    if (r === this.controlStatus) {
+      this.counters.controlReplies++;
+      leg.subs.onReply(buf.toString('utf8', start, end));
+      return;
+    }
     if (leg === this.next && r >= 0 && !leg.delivered) {
       leg.delivered = true;
       this.switchTo(leg);
@@ -243,6 +258,6 @@ export class MarketConnection {
     const ws: WsClientOptions = { ...this.opts.ws };
     // The replacement leg must not reconnect on its own: a failed rotation is retried by the timer.
     if (!first) ws.reconnect = false;
-    return new Leg(this, this.spec.url, ws, this.opts.subscriptions ?? {});
+    return new Leg(this, this.spec.url, ws, this.opts.subscriptions ?? {}, this.opts.control);
   }
 }

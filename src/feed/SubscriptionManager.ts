@@ -66,7 +66,29 @@ export class SubscriptionError extends Error {
   }
 }
 
-export class SubscriptionManager {
+/**
+ * What a market connection needs from the control protocol of its venue (Binance SUBSCRIBE messages here,
+ * Gate subscribe events in GateSubscriptionManager): the wanted streams survive reconnects and are sent
+ * again on every open; replies are matched to requests.
+ */
+export interface StreamControl {
+  readonly counters: SubscriptionCounters;
+  subscriptions(): string[];
+  wantedStreams(): string[];
+  readonly backlog: number;
+  readonly inFlight: number;
+  readonly error: string | null;
+  subscribe(streams: readonly string[]): void;
+  unsubscribe(streams: readonly string[]): void;
+  /** Streams as the venue confirms them (a LIST request where the venue has one, else the acked set). */
+  list(): Promise<string[]>;
+  onOpen(alreadySubscribed?: readonly string[]): void;
+  onClose(): void;
+  /** Handle one reply frame. Returns false if it was not a control reply. */
+  onReply(text: string): boolean;
+}
+
+export class SubscriptionManager implements StreamControl {
   readonly counters: SubscriptionCounters = { sent: 0, acked: 0, errors: 0, timeouts: 0, strayReplies: 0, queued: 0 };
   /** what the venue confirmed (after SUBSCRIBE/UNSUBSCRIBE acks) */
   private readonly active = new Set<string>();

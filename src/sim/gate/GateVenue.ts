@@ -22,6 +22,7 @@ import { API_PREFIX, GateRest, type GateRestResponse } from './rest.js';
 import { updateFrame, type GateSocket } from './socket.js';
 import { GateTrading, type GateContext } from './trading.js';
 import { GateWsApi } from './wsApi.js';
+import { GatePriceOrders } from './priceOrders.js';
 
 export interface GateVenueOptions {
   /** Bind address. Default 127.0.0.1. */
@@ -399,6 +400,7 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
   const onTick = (): void => {
     const now = clock();
     scheduler.run(performance.now(), now, deliver);
+    priceOrders.check(now);
     for (let sym = 0; sym < contracts.length; sym++) {
       const streams = channels.obu[sym]!;
       if (streams.size === 0) {
@@ -472,7 +474,8 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
     publish,
   };
   const trading = new GateTrading(ctx, opts.enforceRateLimits ?? false);
-  const rest = new GateRest(ctx, trading);
+  const priceOrders = new GatePriceOrders(ctx, trading);
+  const rest = new GateRest(ctx, trading, priceOrders);
   const wsApi = new GateWsApi(ctx, trading);
 
   const envelope = (channel: string, event: string, id: unknown, body: string): string => {

@@ -3,6 +3,7 @@ import { errorJson, GE, type GateError } from './errors.js';
 import { dec8, secs, toJson, type Json } from './json.js';
 import { CANDLE_INTERVALS } from './marketData.js';
 import { restSignString, verifyHex512 } from './signing.js';
+import type { GatePriceOrders } from './priceOrders.js';
 import type { GateContext, GateTrading, Outcome, RateInfo } from './trading.js';
 
 /** A REST request as the transport hands it over: raw path, query and body exactly as sent. */
@@ -64,6 +65,7 @@ export class GateRest {
   constructor(
     private readonly ctx: GateContext,
     private readonly trading: GateTrading,
+    priceOrders?: GatePriceOrders,
   ) {
     const pub = (fn: Route['fn']): Route => ({ signed: false, fn });
     const priv = (fn: Route['fn']): Route => ({ signed: true, fn });
@@ -85,6 +87,12 @@ export class GateRest {
     r.set('get /positions', priv((c) => this.positions(c)));
     r.set('get /positions/:', priv((c) => this.one(c.arg, (name) => this.json(200, this.ctx.ledger.position(c.acc, this.ctx.contract(name)!, this.ctx.orders)))));
     r.set('post /positions/:/leverage', priv((c) => this.leverage(c)));
+    if (priceOrders) {
+      r.set('post /price_orders', priv((c) => this.withBody(c, (b) => this.out(priceOrders.create(c.acc, b, c.now), 201))));
+      r.set('get /price_orders', priv((c) => this.out(priceOrders.list(c.acc, c.q.get('status') ?? undefined, c.q.get('contract') ?? undefined))));
+      r.set('get /price_orders/:', priv((c) => this.out(priceOrders.get(c.acc, c.arg))));
+      r.set('delete /price_orders/:', priv((c) => this.out(priceOrders.cancel(c.acc, c.arg, c.now))));
+    }
     r.set('get /accounts', priv((c) => this.json(200, this.ctx.ledger.account(c.acc))));
   }
 
