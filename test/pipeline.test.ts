@@ -326,7 +326,14 @@ describe('hft command', () => {
   it('run --duration --summary writes the final report; paper trading on the embedded simulator', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hft-run-'));
     const file = join(dir, 'summary.json');
-    const r = await run(['run', '--config', 'config/default.json', '--duration', '3', '--summary', file], { HFT_STRATEGY__PARAMS__COOLDOWNMS: '100', HFT_VENUE__SIM__RATE: '3000' });
+    const r = await run(['run', '--config', 'config/default.json', '--duration', '3', '--summary', file], {
+      HFT_STRATEGY__PARAMS__COOLDOWNMS: '100',
+      HFT_VENUE__SIM__RATE: '3000',
+      // the test's own journal, token and a free port: nothing written into the project, nothing bound on 8787
+      HFT_JOURNAL__PATH: join(dir, 'journal.sqlite'),
+      HFT_CONTROL__PORT: '0',
+      HFT_CONTROL__TOKENFILE: join(dir, 'token'),
+    });
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(readFileSync(file, 'utf8')) as { counters: Record<string, unknown>; stages: Record<string, { count: number }> };
     expect(s.counters.frames as number).toBeGreaterThan(100);
