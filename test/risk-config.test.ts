@@ -44,7 +44,7 @@ describe('RiskConfig', () => {
     expect(msg({ dailyLossLimit: '200' })).toBe('config: risk.dailyLossLimit must be a number between 0 and 1000000000000 (0 = off); got "200"');
     expect(msg({ requireLiveBook: 1 })).toBe('config: risk.requireLiveBook must be true or false; got 1');
     expect(msg({ maxPositon: 1 })).toMatch(/^config: risk\.maxPositon is not a known key; allowed here: preset, maxOrderQty, /);
-    expect(msg({ preset: 'yolo' })).toBe('config: risk.preset must be one of eventBus, gateScalper, mlSystem, ccxtMvp; got "yolo"');
+    expect(msg({ preset: 'yolo' })).toBe('config: risk.preset must be one of off, eventBus, gateScalper, mlSystem, ccxtMvp; got "yolo"');
     expect(msg([])).toBe('config: risk must be an object; got []');
     expect(msg({ lossPauseMs: NaN })).toMatch(/^config: risk\.lossPauseMs must be a number between 0 and 604800000/);
   });
