@@ -12,7 +12,7 @@ describe('config', () => {
     const cfg = loadConfig(join(PROJECT_ROOT, 'config/default.json'), {});
     // the differences: npm start keeps a journal and serves the dashboard on 8787; the embedded defaults
     // (tests, benches) keep none and take any free port
-    expect(cfg).toEqual({ ...DEFAULT_CONFIG, journal: { path: 'data/journal.sqlite', synchronous: 'full' }, control: { ...DEFAULT_CONFIG.control, port: 8787 } });
+    expect(cfg).toEqual({ ...DEFAULT_CONFIG, journal: { ...DEFAULT_CONFIG.journal, path: 'data/journal.sqlite' }, control: { ...DEFAULT_CONFIG.control, port: 8787 } });
     expect(DEFAULT_CONFIG.journal.path).toBe('');
     expect(cfg.mode).toBe('paper');
     expect(cfg.venue.embedded).toBe(true);

@@ -39,7 +39,8 @@ export type PingPongParams = {
 export interface EngineConfig {
   mode: Mode;
   venue: {
-    name: 'binance-usdm';
+    /** the venue's dialect: Binance USDT-M futures, or Gate.io USDT futures (symbols are contracts: BTC_USDT) */
+    name: 'binance-usdm' | 'gate-futures';
     /** start the built-in venue simulator (paper trading) */
     embedded: boolean;
     restUrl: string;
@@ -91,6 +92,12 @@ export interface EngineConfig {
     path: string;
     /** 'full': every commit survives a power cut; 'normal': a process crash (kill -9) only */
     synchronous: 'full' | 'normal';
+    /**
+     * At start (journal file present), orders open at the venue, all left by an earlier run or placed
+     * outside the engine: 'cancel' them at the venue, or 'adopt' them as open orders in the journal
+     * (src/journal/Reconciler.ts).
+     */
+    unknownOrders: 'adopt' | 'cancel';
   };
   /** The operator's API and dashboard (`hft run`): JSON + WebSocket on uWebSockets.js in the main thread. */
   control: {
@@ -157,7 +164,8 @@ type Spec =
   /** the risk section: validated by validateRiskConfig, kept as written (sparse) */
   | { t: 'risk' };
 
-const SYMBOL = /^[A-Z0-9]{2,30}$/;
+/** Binance symbols (BTCUSDT) and Gate contracts (BTC_USDT) */
+const SYMBOL = /^[A-Z0-9]{1,20}(_[A-Z0-9]{1,10})?$/;
 const STREAM = /^(bookTicker|aggTrade|trade|depth(@100ms|@500ms|@0ms)?|depth(5|10|20)(@100ms|@500ms)?|markPrice(@1s)?|forceOrder|kline_(1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d|3d|1w|1M))$/;
 const URL_OR_EMPTY = /^$|^(https?|wss?):\/\/[^\s]+$/;
 
@@ -168,7 +176,7 @@ const SCHEMA: Spec = {
     venue: {
       t: 'obj',
       fields: {
-        name: { t: 'enum', values: ['binance-usdm'] },
+        name: { t: 'enum', values: ['binance-usdm', 'gate-futures'] },
         embedded: { t: 'bool' },
         restUrl: { t: 'str', pattern: URL_OR_EMPTY, allowed: 'an http(s) URL or ""' },
         wsUrl: { t: 'str', pattern: URL_OR_EMPTY, allowed: 'a ws(s) URL or ""' },
@@ -183,7 +191,7 @@ const SCHEMA: Spec = {
         },
       },
     },
-    symbols: { t: 'strs', pattern: SYMBOL, allowed: 'upper-case venue symbols such as BTCUSDT', minItems: 1 },
+    symbols: { t: 'strs', pattern: SYMBOL, allowed: 'upper-case venue symbols such as BTCUSDT (Binance) or BTC_USDT (Gate)', minItems: 1 },
     feed: {
       t: 'obj',
       fields: {
@@ -219,6 +227,7 @@ const SCHEMA: Spec = {
       fields: {
         path: { t: 'str', pattern: /^[^\0]{0,4096}$/, allowed: 'a file path, or "" for no journal' },
         synchronous: { t: 'enum', values: ['full', 'normal'] },
+        unknownOrders: { t: 'enum', values: ['adopt', 'cancel'] },
       },
     },
     control: {
@@ -293,7 +302,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   // no minimum spread; no notional cap beyond the quantity caps)
   risk: { preset: 'eventBus', maxOrderQty: 0.01, maxPositionQty: 0.01, maxPositionNotional: 0, minSpreadBps: 0 },
   // no journal unless a file names one (config/default.json does): tests and benches keep none
-  journal: { path: '', synchronous: 'full' },
+  journal: { path: '', synchronous: 'full', unknownOrders: 'cancel' },
   // the dashboard on any free port unless a file names one (config/default.json: 8787)
   control: { enabled: true, host: '127.0.0.1', port: 0, token: '', tokenFile: '.hft/control-token', pushHz: 2 },
   killSwitch: { disconnectHaltMs: 10_000 },
@@ -433,6 +442,14 @@ export function validateConfig(raw: unknown): EngineConfig {
   }
   if (cfg.mode === 'live') {
     throw new ConfigError('mode', '"live" is not available yet: this build trades on paper or on the venue\'s testnet (allowed: paper, testnet)');
+  }
+  if (cfg.venue.name === 'gate-futures') {
+    const bad = cfg.symbols.find((x) => !x.includes('_'));
+    if (bad !== undefined) throw new ConfigError('symbols', `on gate-futures must be contracts such as BTC_USDT; got ${JSON.stringify(bad)}`);
+    if (cfg.mode !== 'paper' || !cfg.venue.embedded) throw new ConfigError('venue.name', 'gate-futures runs in paper mode on the embedded simulator in this build');
+  } else {
+    const bad = cfg.symbols.find((x) => x.includes('_'));
+    if (bad !== undefined) throw new ConfigError('symbols', `on binance-usdm must be symbols such as BTCUSDT; got ${JSON.stringify(bad)}`);
   }
   if (cfg.mode === 'testnet' && cfg.venue.embedded) {
     throw new ConfigError('venue.embedded', 'must be false in testnet mode (the testnet is a real venue; see config/testnet.json)');

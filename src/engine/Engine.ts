@@ -12,9 +12,11 @@ import { Doorbell } from '../ring/Doorbell.js';
 import { MARKET_SLOT_BYTES, INTENT_SLOT_BYTES, REPORT_SLOT_BYTES } from '../ring/layout.js';
 import { StageMerger, initHistograms, formatStageTable, type StageName, type StageSummary } from '../metrics/StageHistograms.js';
 import { clockEpoch, nowNs } from '../util/clock.js';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JournalChannel } from '../journal/JournalChannel.js';
+import { reconcileOnStart } from '../journal/Reconciler.js';
+import { BinanceRestClient } from '../venues/binance/RestClient.js';
 import { workerFile } from '../util/paths.js';
 import { VenueProcess, type VenueEndpoints } from './VenueProcess.js';
 import { resolveControl, type StrategyControl, type StrategyControlResult, type StrategyState } from '../strategy/control.js';
@@ -139,6 +141,20 @@ export class Engine {
     this.control = new Int32Array(controlSab);
     const common = { epoch: clockEpoch(), symbols: cfg.symbols, statsIntervalMs: 1000 };
     const clientIdPrefix = `h${Date.now().toString(36)}-`;
+    // A journal left by an earlier run (maybe a crash) first learns what the venue did meanwhile.
+    if (cfg.journal.path !== '' && existsSync(cfg.journal.path)) {
+      const rest = new BinanceRestClient({ baseUrl: ep.restUrl, apiKey: ep.apiKey, apiSecret: ep.apiSecret, recvWindow: cfg.execution.recvWindow });
+      try {
+        await rest.init();
+        const r = await reconcileOnStart({
+          dbPath: cfg.journal.path, rest, symbols: cfg.symbols, instruments: this.instruments, unknownOrders: cfg.journal.unknownOrders,
+          log: (msg, fields) => this.log.warn(fields, msg),
+        });
+        this.log.info({ fillsAdded: r.fillsAdded, ordersClosed: r.ordersClosed, ordersAdopted: r.ordersAdopted, ordersCancelled: r.ordersCancelled, positionsCorrected: r.positionsCorrected }, 'journal reconciled with the venue');
+      } finally {
+        await rest.close();
+      }
+    }
     if (cfg.journal.path !== '') {
       mkdirSync(dirname(resolve(cfg.journal.path)), { recursive: true });
       this.journal = new JournalChannel({

@@ -120,6 +120,7 @@ export class OrderGateway implements Drainable, ExecReportSink {
   readonly resolver: UnknownResolver | undefined;
   readonly now: () => number;
   private preferred: OrderTransport | null = null;
+  private venueTransport: OrderTransport | null = null;
   private tracker: OrderTrackerHook | null = null;
   private readonly checkOut: CheckOutcome = { reason: RejectReason.None, text: '' };
   private readonly c = {
@@ -161,6 +162,15 @@ export class OrderGateway implements Drainable, ExecReportSink {
         ...(r.onEvent ? { onEvent: r.onEvent } : {}),
       });
     }
+  }
+
+  /**
+   * Another venue's order path (Gate.io): every new order and cancel goes to `t` (which places conditional
+   * orders itself), amends are refused locally (not supported there), and the Binance transports are not
+   * used. `t` must report to this gateway.
+   */
+  setVenueTransport(t: OrderTransport): void {
+    this.venueTransport = t;
   }
 
   /** Sends every intent over `t` while it is ready (the WebSocket API); REST otherwise. `t` must report to this gateway. */
@@ -268,6 +278,12 @@ export class OrderGateway implements Drainable, ExecReportSink {
 
   private sendNew(f64: Float64Array, symbolId: number, base: number, readTs: number): void {
     if (!this.preSendCheck(f64, symbolId, base)) return;
+    const vt = this.venueTransport;
+    if (vt !== null) {
+      this.c.viaPreferred++;
+      vt.place(f64, symbolId, base, readTs);
+      return;
+    }
     if (isConditional(f64[base + IN.ORDER_TYPE]!)) {
       // The venue takes conditional orders only on its algo-order service (since 2025-12), over REST here.
       this.c.conditionals++;
@@ -281,6 +297,11 @@ export class OrderGateway implements Drainable, ExecReportSink {
   /** OrderAmend: `PUT /fapi/v1/order` over REST; counts toward the order-rate budget like a new order. */
   private sendAmend(f64: Float64Array, symbolId: number, base: number, readTs: number): void {
     this.c.amends++;
+    if (this.venueTransport !== null) {
+      this.c.filterRejects++;
+      this.rejectLocal(symbolId, f64[base + IN.INTENT_ID]!, f64[base + IN.SIDE]!, f64[base + W.RECV_TS]!, RejectReason.Unknown, 0, 'amend is not supported on this venue: cancel and place');
+      return;
+    }
     const budget = this.opts.budget;
     if (budget !== undefined && !budget.tryAcquireOrder(this.opts.venueTimeMs())) {
       this.refuseByBudget(symbolId, f64[base + IN.INTENT_ID]!, f64[base + IN.SIDE]!, f64[base + W.RECV_TS]!);
@@ -301,7 +322,8 @@ export class OrderGateway implements Drainable, ExecReportSink {
     const k = id & (CANCEL_TABLE - 1);
     this.cancelId[k] = id;
     this.cancelTarget[k] = f64[base + IN.TARGET_ID]!;
-    if (isConditional(f64[base + IN.ORDER_TYPE]!)) this.rest.cancelAlgo(f64, symbolId, base, readTs);
+    if (this.venueTransport !== null) this.venueTransport.cancel(f64, symbolId, base, readTs);
+    else if (isConditional(f64[base + IN.ORDER_TYPE]!)) this.rest.cancelAlgo(f64, symbolId, base, readTs);
     else this.route().cancel(f64, symbolId, base, readTs);
   }
 
@@ -390,11 +412,12 @@ export class OrderGateway implements Drainable, ExecReportSink {
   }
 
   inFlightCount(): number {
-    return this.rest.inFlightCount() + (this.preferred?.inFlightCount() ?? 0);
+    return this.rest.inFlightCount() + (this.preferred?.inFlightCount() ?? 0) + (this.venueTransport?.inFlightCount() ?? 0);
   }
 
   async close(): Promise<void> {
     this.resolver?.stop();
     await this.rest.close();
+    await this.venueTransport?.close();
   }
 }

@@ -59,6 +59,8 @@ export interface FillRow {
   venue_time_ms: number | null;
   ts_ns: number;
   wall_ms: number;
+  /** the venue's trade id, on fills the restart reconciler took from the venue's trade list (schema 2) */
+  venue_trade_id: number | null;
 }
 
 export interface PositionRow extends PositionState {

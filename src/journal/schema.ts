@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
  * commit). Times: `*_ts_ns` are ns since the session's process epoch (sessions.epoch_wall_ms turns them into wall
  * time), `venue_time_ms` the venue's clock, `*_wall_ms` the journal worker's wall clock.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const DDL_V1 = `
 CREATE TABLE sessions (
@@ -187,7 +187,35 @@ CREATE TABLE journal_batches (
 ) STRICT;
 `;
 
-const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [{ version: 1, sql: DDL_V1 }];
+const DDL_V2 = `
+ALTER TABLE fills ADD COLUMN venue_trade_id INTEGER;
+CREATE UNIQUE INDEX fills_venue_trade ON fills(symbol, venue_trade_id) WHERE venue_trade_id IS NOT NULL;
+
+-- run_id groups the rows of one reconcile (one engine start); session_id is the session the difference
+-- was attributed to (NULL when the journal has none); journal_value / venue_value say what each side had
+CREATE TABLE reconciliations (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL,
+  wall_ms INTEGER NOT NULL,
+  session_id INTEGER REFERENCES sessions(id),
+  kind TEXT NOT NULL CHECK (kind IN ('fill_added', 'order_added', 'order_closed', 'order_adopted', 'order_cancelled', 'order_cancel_failed', 'position_corrected', 'session_closed')),
+  symbol TEXT,
+  client_order_id TEXT,
+  venue_order_id INTEGER,
+  venue_trade_id INTEGER,
+  order_ref INTEGER REFERENCES orders(id),
+  fill_ref INTEGER REFERENCES fills(id),
+  journal_value TEXT,
+  venue_value TEXT,
+  detail TEXT
+) STRICT;
+CREATE INDEX reconciliations_run ON reconciliations(run_id, id);
+`;
+
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  { version: 1, sql: DDL_V1 },
+  { version: 2, sql: DDL_V2 },
+];
 
 export type SyncMode = 'normal' | 'full';
 

@@ -49,7 +49,8 @@ interface RegisteredStrategy {
   create(params: StrategyParams, symbolId: number): Strategy;
 }
 
-const SYMBOL = /^[A-Z0-9]{2,30}$/;
+/** Binance symbols (BTCUSDT) and Gate contracts (BTC_USDT) */
+const SYMBOL = /^[A-Z0-9]{1,20}(_[A-Z0-9]{1,10})?$/;
 const NAME = /^[a-z][a-z0-9-]{1,40}$/;
 const registry = new Map<string, RegisteredStrategy>();
 
@@ -177,7 +178,7 @@ function checkParam(s: ParamSpec, v: unknown, key: string): ParamValue {
       if (typeof v !== 'string' || !s.allowed.includes(v)) throw new ConfigError(key, `must be one of ${s.allowed.join(', ')}; got ${showValue(v)}`);
       return v;
     case 'symbol':
-      if (typeof v !== 'string' || !SYMBOL.test(v)) throw new ConfigError(key, `must be an upper-case venue symbol such as BTCUSDT; got ${showValue(v)}`);
+      if (typeof v !== 'string' || !SYMBOL.test(v)) throw new ConfigError(key, `must be an upper-case venue symbol such as BTCUSDT (Gate: BTC_USDT); got ${showValue(v)}`);
       return v;
   }
 }

@@ -4,7 +4,7 @@ import type { MarketEvent, MarketSource } from '../market/types.js';
 import type { AlgoRejectReason, PriceMatch, SimAccount, SimOrder, VenueCore } from '../Venue.js';
 import { WindowCounter } from '../WindowCounter.js';
 import { accountInfo, algoObject, balances, leverageBrackets, maxNotionalFor, positionRiskV2, positionRiskV3 } from './accountFormat.js';
-import { amendRejectToError, E, errorJson, rejectToError, type BinanceError } from './errors.js';
+import { amendRejectToError, E, err, errorJson, rejectToError, type BinanceError } from './errors.js';
 import { depthSnapshotJson, exchangeInfoJson, orderObject, PERCENT_PRICE_DOWN_PPM, PERCENT_PRICE_UP_PPM } from './format.js';
 import { parseAlgoOrder, parseAmendOrder, parseNewOrder } from './orderParams.js';
 import { checkTimestamp, parseParams, signedPayload, verifyHex } from './signing.js';
@@ -63,6 +63,8 @@ const BAN_AFTER_429S = 5;
 const FIRST_BAN_MS = 120_000;
 const MAX_BAN_MS = 3 * 86_400_000;
 
+/** The widest startTime..endTime range of a trade query (7 days). */
+const TRADES_WINDOW_MS = 7 * 86_400_000;
 const VALID_DEPTH_LIMITS = new Set([5, 10, 20, 50, 100, 500, 1000]);
 
 function depthWeight(limit: number): number {
@@ -616,9 +618,30 @@ export class BinanceRest {
     if (!inst) return this.error(E.invalidSymbol(), c.headers);
     const oid = c.params.get('orderId');
     const lim = Math.min(1000, Math.max(1, Number(c.params.get('limit') ?? 500) || 500));
+    const fromIdText = c.params.get('fromId');
+    const startText = c.params.get('startTime');
+    const endText = c.params.get('endTime');
+    if (fromIdText !== undefined && (startText !== undefined || endText !== undefined)) return this.error(E.badParamCombination(), c.headers);
+    const fromId = fromIdText === undefined ? undefined : Number(fromIdText);
+    if (fromId !== undefined && !Number.isInteger(fromId)) return this.error(E.invalidData('fromId'), c.headers);
+    // Binance's window: at most 7 days; one end given, the other is 7 days away; none, the last 7 days
+    let start = startText === undefined ? undefined : Number(startText);
+    let end = endText === undefined ? undefined : Number(endText);
+    if ((start !== undefined && !Number.isInteger(start)) || (end !== undefined && !Number.isInteger(end))) return this.error(E.invalidData(start !== undefined && !Number.isInteger(start) ? 'startTime' : 'endTime'), c.headers);
+    if (start !== undefined && end !== undefined && (end < start || end - start > TRADES_WINDOW_MS)) return this.error(err(-1127, 'More than 168 hours between startTime and endTime.'), c.headers);
+    if (fromId === undefined) {
+      if (start === undefined) start = (end ?? c.now) - TRADES_WINDOW_MS;
+      if (end === undefined) end = start + TRADES_WINDOW_MS;
+    }
     let fills = this.core.accountFills(c.acc, inst.symbol);
     if (oid) fills = fills.filter((f) => String(f.orderId) === oid);
-    const out = fills.slice(-lim).map((f) => ({
+    if (fromId !== undefined) fills = fills.filter((f) => f.tradeId >= fromId).slice(0, lim);
+    else {
+      fills = fills.filter((f) => f.time >= start! && f.time <= end!);
+      // from a start time the oldest trades come first; otherwise the newest `limit`
+      fills = startText !== undefined ? fills.slice(0, lim) : fills.slice(-lim);
+    }
+    const out = fills.map((f) => ({
       buyer: f.side === 'BUY',
       commission: f.commission,
       commissionAsset: f.commissionAsset,

@@ -55,6 +55,28 @@ export interface OrderResponse {
   priceRate?: string;
 }
 
+/** One execution of ours, as `GET /fapi/v1/userTrades` lists it. */
+export interface UserTrade {
+  /** trade id (unique per symbol) */
+  id: number;
+  orderId: number;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  price: string;
+  qty: string;
+  realizedPnl: string;
+  quoteQty: string;
+  commission: string;
+  commissionAsset: string;
+  time: number;
+  positionSide: string;
+  buyer: boolean;
+  maker: boolean;
+}
+
+/** Which trades `userTrades` asks for: from a trade id, or within a time range (the venue refuses both at once). */
+export type UserTradesQuery = { fromId: number; limit?: number } | { startTime?: number; endTime?: number; limit?: number };
+
 /** `{"code":200,"msg":"The operation of cancel all open order is done."}` (a positive code is success). */
 export interface CodeMsg {
   code: number;
@@ -311,6 +333,9 @@ type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 type ParamValue = string | number | boolean | undefined;
 type Params = ReadonlyArray<readonly [string, ParamValue]>;
 
+/** Request weight of GET /fapi/v1/userTrades. */
+const USER_TRADES_WEIGHT = 5;
+
 const CLIENT_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 const DECIMAL_RE = /^\d+(\.\d+)?$/;
 
@@ -489,6 +514,20 @@ export class BinanceRestClient {
   /** v3: only symbols with a position or open orders. */
   positionRisk(symbol?: string): Promise<RestResult<PositionRisk[]>> {
     return this.call('GET', '/fapi/v3/positionRisk', Sec.Signed, Weight.positionRisk, 0, [['symbol', symbol]]);
+  }
+
+  /**
+   * GET /fapi/v1/userTrades, oldest first, at most `limit` (venue default 500, max 1000). With `startTime`
+   * the venue answers from there (a range may span 7 days at most); page on with `fromId` = last id + 1.
+   */
+  userTrades(symbol: string, q: UserTradesQuery = {}): Promise<RestResult<UserTrade[]>> {
+    return this.call('GET', '/fapi/v1/userTrades', Sec.Signed, USER_TRADES_WEIGHT, 0, [
+      ['symbol', symbol],
+      ['fromId', 'fromId' in q ? q.fromId : undefined],
+      ['startTime', 'startTime' in q ? q.startTime : undefined],
+      ['endTime', 'endTime' in q ? q.endTime : undefined],
+      ['limit', q.limit],
+    ]);
   }
 
   account(): Promise<RestResult<AccountInfo>> {
