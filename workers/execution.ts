@@ -7,6 +7,7 @@ import { SpscRing } from '../src/ring/SpscRing.js';
 import { StageHistograms, initHistograms } from '../src/metrics/StageHistograms.js';
 import { GcCounter } from '../src/metrics/GcCounter.js';
 import { ExecutionService } from '../src/exec/ExecutionService.js';
+import { GateExecutionService } from '../src/exec/GateExecutionService.js';
 import type { ExecutionInit, MainMessage, WorkerMessage } from '../src/engine/messages.js';
 import { JournalFeedWriter } from '../src/journal/JournalFeed.js';
 
@@ -20,32 +21,54 @@ const gc = new GcCounter();
 // the journal sees every intent (copied after it was sent) and every report (a tee over ring C)
 const journal = init.journalFeed ? new JournalFeedWriter(SpscRing.attach(init.journalFeed), 4096, nowNs) : undefined;
 const ringC = SpscRing.attach(init.ringC);
-const service = new ExecutionService({
-  ringB: SpscRing.attach(init.ringB),
-  ringC: journal ? journal.tee(ringC) : ringC,
-  ...(journal ? { journal } : {}),
-  symbols: init.symbols,
-  instruments: init.instruments,
-  filters: init.filters,
-  restUrl: init.restUrl,
-  transport: init.transport,
-  wsApiUrl: init.wsApiUrl,
-  userStream: init.userStream,
-  userStreamWsUrl: init.userStreamWsUrl,
-  userStreamUrlStyle: init.userStreamUrlStyle,
-  listenKeyKeepAliveMs: init.listenKeyKeepAliveMs,
-  apiKey: init.apiKey,
-  apiSecret: init.apiSecret,
-  recvWindow: init.recvWindow,
-  requestTimeoutMs: init.requestTimeoutMs,
-  keepAliveMs: init.keepAliveMs,
-  warmIntervalMs: init.warmIntervalMs,
-  clientIdPrefix: init.clientIdPrefix,
-  timeOffsetMs: init.timeOffsetMs,
-  now: nowNs,
-  hists: { hopB: hists.get('hopB'), send: hists.get('send'), tickToOrder: hists.get('tickToOrder'), venueRtt: hists.get('venueRtt') },
-  log: (level, msg) => post({ type: 'log', worker: 'execution', level, msg }),
-});
+const hist = { hopB: hists.get('hopB'), send: hists.get('send'), tickToOrder: hists.get('tickToOrder'), venueRtt: hists.get('venueRtt') };
+const log = (level: 'info' | 'warn' | 'error', msg: string): void => post({ type: 'log', worker: 'execution', level, msg });
+const service =
+  init.venue === 'gate' && init.gate
+    ? new GateExecutionService({
+        ringB: SpscRing.attach(init.ringB),
+        ringC: journal ? journal.tee(ringC) : ringC,
+        ...(journal ? { journal } : {}),
+        symbols: init.symbols,
+        instruments: init.instruments,
+        contracts: init.gate.contracts,
+        restUrl: init.restUrl,
+        wsUrl: init.gate.wsUrl,
+        apiKey: init.apiKey,
+        apiSecret: init.apiSecret,
+        userId: init.gate.userId,
+        clientIdPrefix: init.clientIdPrefix,
+        requestTimeoutMs: init.requestTimeoutMs,
+        now: nowNs,
+        hists: hist,
+        log,
+      })
+    : new ExecutionService({
+        ringB: SpscRing.attach(init.ringB),
+        ringC: journal ? journal.tee(ringC) : ringC,
+        ...(journal ? { journal } : {}),
+        symbols: init.symbols,
+        instruments: init.instruments,
+        filters: init.filters,
+        restUrl: init.restUrl,
+        transport: init.transport,
+        wsApiUrl: init.wsApiUrl,
+        userStream: init.userStream,
+        userStreamWsUrl: init.userStreamWsUrl,
+        userStreamUrlStyle: init.userStreamUrlStyle,
+        listenKeyKeepAliveMs: init.listenKeyKeepAliveMs,
+        apiKey: init.apiKey,
+        apiSecret: init.apiSecret,
+        recvWindow: init.recvWindow,
+        requestTimeoutMs: init.requestTimeoutMs,
+        keepAliveMs: init.keepAliveMs,
+        warmIntervalMs: init.warmIntervalMs,
+        clientIdPrefix: init.clientIdPrefix,
+        timeOffsetMs: init.timeOffsetMs,
+        now: nowNs,
+        hists: hist,
+        log,
+      });
 await service.start();
 const sendStats = (final: boolean): void => {
   journal?.flush();

@@ -25,6 +25,7 @@ Usage: hft <command> [options]
 
 Commands:
   run      Run the engine (paper trading against the built-in venue simulator by default)
+             --venue binance|gate  gate: Gate.io USDT futures on its simulator (config/gate.json)
              --config FILE      configuration file (default: $HFT_CONFIG, else the embedded defaults;
                                 npm start uses config/default.json)
              --duration S       stop after S seconds
@@ -162,8 +163,16 @@ async function journalCommand(argv: string[]): Promise<number> {
 
 async function runCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  only(args, ['config', 'duration', 'summary', 'latency-out'], 'run');
-  const cfg = loadConfig(str(args, 'config') ?? process.env.HFT_CONFIG);
+  only(args, ['config', 'duration', 'summary', 'latency-out', 'venue'], 'run');
+  const venue = str(args, 'venue');
+  if (venue !== undefined && venue !== 'binance' && venue !== 'gate') throw new UsageError(`hft run: --venue must be binance or gate; got ${JSON.stringify(venue)}`);
+  let configPath = str(args, 'config') ?? process.env.HFT_CONFIG;
+  // `npm start -- --venue gate`: the Gate paper-trading profile in place of the Binance default
+  if (venue === 'gate' && (configPath === undefined || configPath.replace(/^\.\//, '') === 'config/default.json')) configPath = join(PROJECT_ROOT, 'config/gate.json');
+  const cfg = loadConfig(configPath);
+  if (venue !== undefined && (cfg.venue.name === 'gate-futures') !== (venue === 'gate')) {
+    throw new UsageError(`hft run: --venue ${venue} does not match the config's venue.name ${cfg.venue.name}`);
+  }
   const duration = num(args, 'duration', { min: 0.1, max: 1e7 });
   const summary = str(args, 'summary');
   const latencyOut = str(args, 'latency-out');

@@ -16,6 +16,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JournalChannel } from '../journal/JournalChannel.js';
 import { reconcileOnStart } from '../journal/Reconciler.js';
+import { GateRestClient } from '../venues/gate/RestClient.js';
+import { gateInstrument, type GateContractRules } from '../venues/gate/contracts.js';
 import { BinanceRestClient } from '../venues/binance/RestClient.js';
 import { workerFile } from '../util/paths.js';
 import { VenueProcess, type VenueEndpoints } from './VenueProcess.js';
@@ -65,6 +67,8 @@ export interface EngineEndpoints {
   wsApiUrl?: string;
   apiKey: string;
   apiSecret: string;
+  /** Gate: the account's user id (private channel payloads) */
+  userId?: number;
 }
 
 const WORKERS: readonly WorkerName[] = ['feed', 'strategy', 'execution'];
@@ -113,12 +117,13 @@ export class Engine {
     setFlagsFromString('--no-memory-reducer');
     await initHistograms();
     const cfg = this.cfg;
+    const gate = cfg.venue.name === 'gate-futures';
     let ep: EngineEndpoints;
     if (this.external) ep = this.external;
     else if (cfg.venue.embedded) {
-      this.venue = new VenueProcess({ rate: cfg.venue.sim.rate, seed: cfg.venue.sim.seed, port: cfg.venue.sim.port, symbols: cfg.symbols });
+      this.venue = new VenueProcess({ rate: cfg.venue.sim.rate, seed: cfg.venue.sim.seed, port: cfg.venue.sim.port, symbols: cfg.symbols, venue: gate ? 'gate' : 'binance' });
       const v: VenueEndpoints = await this.venue.start();
-      ep = { restUrl: v.rest, wsUrl: v.ws, wsApiUrl: v.wsApi, apiKey: v.apiKey, apiSecret: v.apiSecret };
+      ep = { restUrl: v.rest, wsUrl: v.ws, wsApiUrl: v.wsApi, apiKey: v.apiKey, apiSecret: v.apiSecret, ...(v.userId !== undefined ? { userId: v.userId } : {}) };
       this.log.info({ venue: v.venue, rest: v.rest, ws: v.ws }, 'venue simulator started (paper trading)');
     } else {
       // A real venue (testnet): URLs from the config, credentials only from the environment or a key file.
@@ -128,7 +133,8 @@ export class Engine {
       this.log.info({ mode: cfg.mode, rest: ep.restUrl, ws: ep.wsUrl }, 'connecting to the venue');
     }
     this.endpoints = ep;
-    const venueSymbols = await fetchVenueSymbols(ep.restUrl, cfg.symbols);
+    const gateSymbols = gate ? await fetchGateContracts(ep.restUrl, cfg.symbols) : undefined;
+    const venueSymbols = gateSymbols ?? (await fetchVenueSymbols(ep.restUrl, cfg.symbols));
     this.instruments = venueSymbols.instruments;
     new SymbolRegistry(cfg.symbols); // validates the names
 
@@ -140,9 +146,10 @@ export class Engine {
     const controlSab = new SharedArrayBuffer(64);
     this.control = new Int32Array(controlSab);
     const common = { epoch: clockEpoch(), symbols: cfg.symbols, statsIntervalMs: 1000 };
-    const clientIdPrefix = `h${Date.now().toString(36)}-`;
+    // Gate's client ids (`t-<prefix><id>`) take only [0-9A-Za-z_.] in the prefix
+    const clientIdPrefix = `h${Date.now().toString(36)}${gate ? '_' : '-'}`;
     // A journal left by an earlier run (maybe a crash) first learns what the venue did meanwhile.
-    if (cfg.journal.path !== '' && existsSync(cfg.journal.path)) {
+    if (cfg.journal.path !== '' && existsSync(cfg.journal.path) && !gate) {
       const rest = new BinanceRestClient({ baseUrl: ep.restUrl, apiKey: ep.apiKey, apiSecret: ep.apiSecret, recvWindow: cfg.execution.recvWindow });
       try {
         await rest.init();
@@ -182,6 +189,8 @@ export class Engine {
       ringC: ringC.descriptor(),
       instruments: this.instruments,
       filters: venueSymbols.filters,
+      venue: gate ? 'gate' : 'binance',
+      ...(gateSymbols ? { gate: { contracts: gateSymbols.contracts, wsUrl: ep.wsUrl, userId: ep.userId ?? 0 } } : {}),
       restUrl: ep.restUrl,
       transport: cfg.execution.transport,
       wsApiUrl: cfg.venue.wsApiUrl || ep.wsApiUrl || `${ep.wsUrl.replace(/\/+$/, '')}/ws-fapi/v1`,
@@ -229,6 +238,7 @@ export class Engine {
         idleTimeoutMs: cfg.feed.idleTimeoutMs,
         reconnect: cfg.feed.reconnect,
         book: cfg.book,
+        venue: gate ? 'gate' : 'binance',
       },
     };
     // Downstream first: execution, then strategy, then the feed that drives them.
@@ -478,6 +488,27 @@ function zeroGc(): GcCounts {
 export interface VenueSymbols {
   instruments: Instrument[];
   filters: SymbolFilters[];
+}
+
+/**
+ * Gate contracts as instruments (price round, one contract per step, minimum size) and their full rules:
+ * no exchangeInfo filters on Gate (the transport checks sizes against the contract limits).
+ */
+export async function fetchGateContracts(restUrl: string, symbols: readonly string[]): Promise<VenueSymbols & { contracts: GateContractRules[] }> {
+  const client = new GateRestClient({ baseUrl: restUrl });
+  try {
+    const r = await client.contracts();
+    if (!r.ok) throw new Error(`gate contracts: ${JSON.stringify(r)}`);
+    const byName = new Map(r.value.map((c) => [c.name, c]));
+    const contracts = symbols.map((name) => {
+      const c = byName.get(name);
+      if (!c) throw new Error(`contract ${name} is not listed by the venue`);
+      return c;
+    });
+    return { instruments: contracts.map(gateInstrument), filters: [], contracts };
+  } finally {
+    await client.close();
+  }
 }
 
 /** Instruments (tick/step grid) and the full exchangeInfo filters for the configured symbols. */

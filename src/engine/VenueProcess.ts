@@ -10,6 +10,8 @@ export interface VenueEndpoints {
   wsApi: string;
   apiKey: string;
   apiSecret: string;
+  /** Gate: the account's user id (private channel payloads) */
+  userId?: number;
 }
 
 /**
@@ -21,10 +23,10 @@ export class VenueProcess {
   endpoints: VenueEndpoints | undefined;
   private exited = false;
 
-  constructor(private readonly args: { rate: number; seed: number; port: number; symbols: readonly string[] }) {}
+  constructor(private readonly args: { rate: number; seed: number; port: number; symbols: readonly string[]; venue?: 'binance' | 'gate' }) {}
 
   async start(timeoutMs = 15_000): Promise<VenueEndpoints> {
-    const argv = [BIN_PATH, 'sim', '--venue', 'binance', '--port', String(this.args.port), '--rate', String(this.args.rate), '--seed', String(this.args.seed), '--symbols', this.args.symbols.join(',')];
+    const argv = [BIN_PATH, 'sim', '--venue', this.args.venue ?? 'binance', '--port', String(this.args.port), '--rate', String(this.args.rate), '--seed', String(this.args.seed), '--symbols', this.args.symbols.join(',')];
     // Its own process group: a Ctrl-C at the terminal reaches the engine only, which stops its workers
     // (user stream, open requests) first and the venue last, as it would stop before a real exchange.
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -1,3 +1,4 @@
+import type { GateContractRules } from '../venues/gate/contracts.js';
 import type { RiskConfig } from '../risk/RiskConfig.js';
 import type { FeedOptions } from '../feed/FeedHandler.js';
 import type { SymbolFilters } from '../venues/binance/filters.js';
@@ -67,6 +68,10 @@ export interface StrategyInit extends Common {
 export interface ExecutionInit extends Common {
   ringB: RingDescriptor;
   ringC: RingDescriptor;
+  /** the venue's dialect: Binance (ExecutionService) or Gate (GateExecutionService) */
+  venue: 'binance' | 'gate';
+  /** Gate only: contract rules by symbol id, the private-channel URL and the account's user id */
+  gate?: { contracts: GateContractRules[]; wsUrl: string; userId: number };
   /** the journal's feed ring (intents and reports are copied into it), when a journal is kept */
   journalFeed?: RingDescriptor;
   instruments: Instrument[];
