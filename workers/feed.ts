@@ -21,7 +21,7 @@ const feed = new FeedHandler(new SymbolRegistry(init.symbols), SpscRing.attach(i
   onStatus: (level, msg) => post({ type: 'log', worker: 'feed', level, msg }),
 });
 const sendStats = (final: boolean): void =>
-  post({ type: 'stats', worker: 'feed', final, hist: hists.snapshot(), counters: { ...feed.counters() }, gc: gc.take() });
+  post({ type: 'stats', worker: 'feed', final, hist: hists.snapshot(), counters: { ...feed.counters(), ...Object.fromEntries(init.symbols.map((sym, i) => [`book_${sym}`, feed.bookState(i)])) }, gc: gc.take() });
 const timer = setInterval(() => sendStats(false), init.statsIntervalMs);
 port.on('message', (m: MainMessage) => {
   if (m.type === 'flushStats') sendStats(false);

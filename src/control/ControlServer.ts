@@ -66,7 +66,8 @@ const PNL_RANGES = new Set(['session', 'today', 'all']);
 
 interface Reply {
   status: number;
-  body: string;
+  /** text, or bytes (static files: images stay intact) */
+  body: string | Buffer;
   type?: string;
 }
 
@@ -350,7 +351,7 @@ export class ControlServer {
     if (!(path === normalize(dir) || path.startsWith(normalize(dir) + sep)) || !existsSync(path) || !statSync(path).isFile()) {
       return error(404, `no such endpoint: GET ${url}`);
     }
-    return { status: 200, body: readFileSync(path, 'utf8'), type: MIME[extname(path)] ?? 'application/octet-stream' };
+    return { status: 200, body: readFileSync(path), type: MIME[extname(path)] ?? 'application/octet-stream' };
   }
 }
 

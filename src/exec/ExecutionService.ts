@@ -208,6 +208,8 @@ export class ExecutionService {
       inFlight: g.inFlightCount(),
       halted: this.budget.halted ? 1 : 0,
       ...this.budget.counters,
+      // the windows as the dashboard's meters show them: used and limit
+      ...budgetUsage(this.budget, Date.now() + this.timeSync.offsetMs),
       clockOffsetMs: this.timeSync.offsetMs,
       clockUncertaintyMs: this.timeSync.uncertaintyMs,
       clockSyncs: this.timeSync.counters.syncs,
@@ -280,4 +282,15 @@ export class ExecutionService {
     // reports still queued for a full ring C: one last try (the strategy may have stopped reading)
     g.reports.flush();
   }
+}
+
+function budgetUsage(b: RateBudget, now: number): Record<string, number> {
+  return {
+    budgetOrders10s: b.orders10s.used(now),
+    budgetOrders10sLimit: b.orders10s.limit,
+    budgetOrders1m: b.orders1m.used(now),
+    budgetOrders1mLimit: b.orders1m.limit,
+    budgetWeight1m: b.weight1m.used(now),
+    budgetWeight1mLimit: b.weight1m.limit,
+  };
 }
