@@ -21,7 +21,7 @@ const feed = new FeedHandler(new SymbolRegistry(init.symbols), SpscRing.attach(i
   onStatus: (level, msg) => post({ type: 'log', worker: 'feed', level, msg }),
 });
 const sendStats = (final: boolean): void =>
-  post({ type: 'stats', worker: 'feed', final, hist: hists.snapshot(), counters: { ...feed.counters(), ...Object.fromEntries(init.symbols.map((sym, i) => [`book_${sym}`, feed.bookState(i)])) }, gc: gc.take() });
+  post({ type: 'stats', worker: 'feed', final, hist: hists.snapshot(), counters: { ...feed.counters(), ...bookCounters() }, gc: gc.take() });
 const timer = setInterval(() => sendStats(false), init.statsIntervalMs);
 port.on('message', (m: MainMessage) => {
   if (m.type === 'flushStats') sendStats(false);
@@ -35,3 +35,15 @@ port.on('message', (m: MainMessage) => {
 });
 feed.start();
 post({ type: 'ready', worker: 'feed' });
+
+/** Per symbol: the book state, and the best bid/ask of the feed's own book (stats: dashboard, terminal view). */
+function bookCounters(): Record<string, number> {
+  const out: Record<string, number> = {};
+  init.symbols.forEach((sym, i) => {
+    out[`book_${sym}`] = feed.bookState(i);
+    const b = feed.book(i);
+    if (b.bidLevels > 0) out[`bid_${sym}`] = b.bestBid;
+    if (b.askLevels > 0) out[`ask_${sym}`] = b.bestAsk;
+  });
+  return out;
+}

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config/Config.js';
 import { Engine, type EngineReport } from '../engine/Engine.js';
 import { STAGES, formatStageTable } from '../metrics/StageHistograms.js';
-import { createTeeLogger } from '../util/log.js';
+import { createLogger, createTeeLogger } from '../util/log.js';
+import { renderTui, tuiViewFrom } from '../control/Tui.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { VERSION } from '../util/version.js';
 import { UsageError, flag, num, only, parseArgs, str } from './args.js';
@@ -26,6 +27,8 @@ Usage: hft <command> [options]
 Commands:
   run      Run the engine (paper trading against the built-in venue simulator by default)
              --venue binance|gate  gate: Gate.io USDT futures on its simulator (config/gate.json)
+             --tui              a live terminal view (prices, positions, PnL, latency per stage, orders, logs)
+                                in place of the JSON log lines
              --config FILE      configuration file (default: $HFT_CONFIG, else the embedded defaults;
                                 npm start uses config/default.json)
              --duration S       stop after S seconds
@@ -162,8 +165,9 @@ async function journalCommand(argv: string[]): Promise<number> {
 }
 
 async function runCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  only(args, ['config', 'duration', 'summary', 'latency-out', 'venue'], 'run');
+  const args = parseArgs(argv, ['tui']);
+  only(args, ['config', 'duration', 'summary', 'latency-out', 'venue', 'tui'], 'run');
+  const tui = flag(args, 'tui');
   const venue = str(args, 'venue');
   if (venue !== undefined && venue !== 'binance' && venue !== 'gate') throw new UsageError(`hft run: --venue must be binance or gate; got ${JSON.stringify(venue)}`);
   let configPath = str(args, 'config') ?? process.env.HFT_CONFIG;
@@ -177,7 +181,9 @@ async function runCommand(argv: string[]): Promise<number> {
   const summary = str(args, 'summary');
   const latencyOut = str(args, 'latency-out');
   const tail = new LogTail(500);
-  const log = createTeeLogger(cfg.log.level, tail);
+  // the terminal view owns the screen: logs go to its tail only (and to the dashboard), not to stdout
+  const log = tui ? createLogger(cfg.log.level, tail) : createTeeLogger(cfg.log.level, tail);
+  let tuiTimer: NodeJS.Timeout | undefined;
   const sup = new Supervisor(cfg, log, tail);
   let server: ControlServer | undefined;
   let stopping = false;
@@ -188,6 +194,7 @@ async function runCommand(argv: string[]): Promise<number> {
       log.info({ why }, 'stopping');
       // graceful: the control plane first (no new requests), then the engine (workers in pipeline order,
       // journal flushed and closed after the execution worker)
+      if (tuiTimer) clearInterval(tuiTimer);
       Promise.resolve(server?.close())
         .then(() => sup.stop())
         .then(resolve, reject);
@@ -204,6 +211,14 @@ async function runCommand(argv: string[]): Promise<number> {
           server = new ControlServer(sup, { host: cfg.control.host, port: cfg.control.port, token, staticDir: join(PROJECT_ROOT, 'dashboard'), pushHz: cfg.control.pushHz });
           await server.start();
           log.info({ url: `${server.url}/` }, 'control API and dashboard');
+        }
+        if (tui) {
+          const draw = (): void => {
+            const view = tuiViewFrom(sup.stats(), sup.orders(), sup.logs(20), cfg.symbols, cfg.venue.name);
+            process.stdout.write('\x1b[H\x1b[2J' + renderTui(view, process.stdout.columns || 100, process.stdout.isTTY === true) + '\n');
+          };
+          draw();
+          tuiTimer = setInterval(draw, 1000);
         }
         if (duration !== undefined) setTimeout(() => stop(`duration ${duration}s reached`), duration * 1000);
       },
