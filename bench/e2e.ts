@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 /**
  * End-to-end tick-to-order profile: the venue simulator in its own process paces ticks on loopback; the
  * engine (feed -> ring A -> strategy -> ring B -> execution) fires a ping-pong market order every N ticks.
@@ -52,6 +54,8 @@ export interface E2eResult {
   engineWsApi: EngineE2e;
   /** the engine on its embedded defaults (spin-then-park strategy worker, orders over undici) */
   engineDefault: EngineE2e;
+  /** the same defaults with the SQLite journal on: the hot-path stages next to engineDefault's */
+  engineJournal: EngineE2e & { journalFills: number };
   baseline: BaselineE2e;
 }
 
@@ -67,6 +71,19 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
     const engineWsApi = await runEngine(o, endpoints, { ...profile, execution: { ...profile.execution, transport: 'wsapi' } });
     progress(`engine (embedded defaults): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
     const engineDefault = await runEngine(o, endpoints, DEFAULT_CONFIG);
+    const dir = mkdtempSync(join(tmpdir(), 'hft-bench-journal-'));
+    progress(`engine (embedded defaults) with the journal at ${dir}: ${o.warmupS}s warm-up + ${o.durationS}s measured`);
+    let engineJournal: EngineE2e & { journalFills: number };
+    try {
+      const j = await runEngine(o, endpoints, { ...DEFAULT_CONFIG, journal: { ...DEFAULT_CONFIG.journal, path: join(dir, 'journal.sqlite') } });
+      const Database = (await import('better-sqlite3')).default;
+      const db = new Database(join(dir, 'journal.sqlite'), { readonly: true });
+      const journalFills = (db.prepare('SELECT COUNT(*) AS n FROM fills').get() as { n: number }).n;
+      db.close();
+      engineJournal = { ...j, journalFills };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     progress(`baseline: ${o.warmupS}s warm-up + ${o.durationS}s measured`);
     const b = await runBaseline({
       wsUrl: ep.ws,
@@ -84,6 +101,7 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
       engine,
       engineWsApi,
       engineDefault,
+      engineJournal,
       baseline: { ticksPerSec: b.ticksPerSec, orders: b.orders, acks: b.acks, rejects: b.rejects, stages: { tickToOrder: b.stages.tickToOrder, venueRtt: b.stages.venueRtt } },
     };
   } finally {

@@ -19,6 +19,13 @@ import { runReplayBench } from './replay.js';
 import { formatMatchingBench, runMatchingBench } from './matching.js';
 import { runFeatureBench } from './micro/features.js';
 import { formatStrategyBench, runStrategyBench } from './strategies.js';
+import { runRiskBench } from './risk.js';
+import { formatJournalBench, runJournalBench } from './journal.js';
+import { formatBacktestBench, runBacktestBench } from './backtest.js';
+import { benchGateDecode } from './gateDecode.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../src/util/paths.js';
 
 interface MicroResult {
   opsPerSec: number;
@@ -59,6 +66,14 @@ export async function benchCommand(argv: string[]): Promise<number> {
     /** simulator replay to a connected client on loopback, messages/s */
     replay?: Awaited<ReturnType<typeof runReplayBench>>;
     e2e?: Awaited<ReturnType<typeof runE2e>>;
+    /** pre-trade risk: ns per check with every rule on */
+    risk?: Awaited<ReturnType<typeof runRiskBench>>;
+    /** the journal: fills/s through its ring into SQLite */
+    journal?: Awaited<ReturnType<typeof runJournalBench>>;
+    /** backtest market events/s on one core next to JSON.parse of the same lines; sweep 1 vs 2 workers */
+    backtest?: Awaited<ReturnType<typeof runBacktestBench>>;
+    /** Gate decoder on the recorded frames vs JSON.parse */
+    gateDecode?: ReturnType<typeof benchGateDecode>;
   } = { machine: { cpus: cpus().length, node: process.version, cpuModel: cpus()[0]?.model ?? '' }, micro: {} };
 
   if (part !== 'e2e') {
@@ -98,6 +113,25 @@ export async function benchCommand(argv: string[]): Promise<number> {
     log('simulator matching core (in-process): market events/s per queue model and resting-order count');
     result.matching = await runMatchingBench({ quick });
     process.stdout.write('\n' + formatMatchingBench(result.matching) + '\n');
+    log('pre-trade risk: ns per check, every rule on');
+    result.risk = await runRiskBench();
+    const rk = result.risk;
+    process.stdout.write(`\nrisk check (every rule on): p50 ${rk.p50NsPerCheck.toFixed(0)} ns, p99 ${rk.p99NsPerCheck.toFixed(0)} ns per intent, ${rk.minorGcs} minor GCs over ${rk.checks.toLocaleString('en')} checks (target p50 <= 500 ns: ${rk.p50NsPerCheck <= 500 ? 'PASS' : 'MISS'})\n`);
+    log('journal: fills/s through the journal ring into SQLite');
+    result.journal = await runJournalBench({ fills: quick ? 50_000 : 200_000, print: false });
+    process.stdout.write('\n' + formatJournalBench(result.journal) + '\n');
+    const sharedRecording = join(PROJECT_ROOT, '../shared/fixtures/recordings/binance-usdm/2021-04-05_SAND-CHR-NEO-CTK-BAT.jsonl');
+    const gateRecording = join(PROJECT_ROOT, '../shared/fixtures/recordings/gateio-futures/2023-05-24_10-contracts.jsonl');
+    if (existsSync(sharedRecording)) {
+      log('backtest: market events/s on one core vs JSON.parse of the same lines; sweep on 1 and 2 workers');
+      result.backtest = await runBacktestBench(quick ? { loops: 5, combos: 4, lapsPerCombo: 2 } : {});
+      process.stdout.write('\n' + formatBacktestBench(result.backtest) + '\n');
+    } else log('backtest bench skipped: ../shared/fixtures/recordings is not here');
+    if (existsSync(gateRecording)) {
+      result.gateDecode = benchGateDecode(gateRecording, quick ? 10 : 30);
+      const g = result.gateDecode;
+      process.stdout.write(`\nGate decoder on ${g.frames} recorded frames: ${g.oursNs.toFixed(0)} ns/frame vs JSON.parse ${g.jsonParseNs.toFixed(0)} ns (${g.ratio.toFixed(2)}x)\n`);
+    }
     log('simulator replay of a recording to a connected client (loopback)');
     result.replay = await runReplayBench({ messages: quick ? 300_000 : 1_000_000, log });
     process.stdout.write(
@@ -153,8 +187,8 @@ function row(name: string, s: StageSummary | undefined): string {
 function printE2e(r: Awaited<ReturnType<typeof runE2e>>): void {
   const head = `${'stage (us)'.padEnd(26)} ${'count'.padStart(8)} ${'p50'.padStart(9)} ${'p90'.padStart(9)} ${'p99'.padStart(9)} ${'p99.9'.padStart(9)} ${'max'.padStart(9)}`;
   const lines = [''];
-  lines.push('engine = config/low-latency.json (spinning strategy worker, yield after intent, HttpConnection, warm encoder); engineWsApi = the same with orders over the WebSocket API; engineDefault = embedded defaults (spin-then-park, undici)', '');
-  for (const [label, e] of [['engine', r.engine], ['engineWsApi', r.engineWsApi], ['engineDefault', r.engineDefault]] as const) {
+  lines.push('engine = config/low-latency.json (spinning strategy worker, yield after intent, HttpConnection, warm encoder); engineWsApi = the same with orders over the WebSocket API; engineDefault = embedded defaults (spin-then-park, undici); engineJournal = engineDefault with the SQLite journal on', '');
+  for (const [label, e] of [['engine', r.engine], ['engineWsApi', r.engineWsApi], ['engineDefault', r.engineDefault], ['engineJournal', r.engineJournal]] as const) {
     lines.push(`${label}: ${e.ticksPerSec.toFixed(0)} ticks/s, ${e.orders} orders, ${e.acks} acks, ${e.rejects} rejects, strategy-worker minor GCs ${e.minorGcsStrategyWorker}, heap growth ${(e.heapGrowthBytesPerSecStrategyWorker / 1024).toFixed(1)} KiB/s`, head);
     for (const s of STAGES) lines.push(row(`${label} ${s}`, e.stages[s]));
     lines.push('');
@@ -174,5 +208,9 @@ function printE2e(r: Awaited<ReturnType<typeof runE2e>>): void {
     return a && w ? `${name} REST (HttpConnection) vs WebSocket API: p50 ${us(a.p50)} vs ${us(w.p50)} us, p99 ${us(a.p99)} vs ${us(w.p99)} us` : `${name}: not measured`;
   };
   lines.push(side('tickToOrder'), side('venueRtt'));
+  // the journal is off the hot path: the same stages with and without it, same run
+  const j = r.engineJournal;
+  const d = r.engineDefault;
+  lines.push(`journal on vs off (embedded defaults, same run): ${j.journalFills} fills journaled; tickToOrder p50 ${us(j.stages.tickToOrder.p50)} vs ${us(d.stages.tickToOrder.p50)} us, p99 ${us(j.stages.tickToOrder.p99)} vs ${us(d.stages.tickToOrder.p99)} us; strategy p50 ${us(j.stages.strategy.p50)} vs ${us(d.stages.strategy.p50)} us; send p50 ${us(j.stages.send.p50)} vs ${us(d.stages.send.p50)} us`);
   process.stdout.write(lines.join('\n') + '\n');
 }
