@@ -487,6 +487,21 @@ describe('amend', () => {
   }, 30_000);
 });
 
+describe('dead-man switch', () => {
+  it('keeps the venue\'s countdown cancel-all armed; when renewals stop (a dead process) the venue cancels our resting orders', async () => {
+    const v = await venue();
+    const r = await rig(v, { transport: 'http', deadManMs: 1200 });
+    expect(r.service.deadMan).toMatchObject({ arms: 2, failures: 0 });
+    const bid = Number(v.top('BTCUSDT').bid);
+    const id = r.runner.submit(new OrderRequest().limit(0, Side.Buy, Math.round(bid * 0.9 * 10) / 10, 0.002, TimeInForce.Gtc, false));
+    await r.until(() => r.of(id).length === 1, 'ack');
+    // the process "dies": no more renewals; the venue's countdown runs out and it cancels everything
+    clearInterval((r.service as unknown as { deadManTimer: NodeJS.Timeout }).deadManTimer);
+    await r.until(() => r.records.some((x) => x.stream && x.intentId === id && x.status === OrderStatus.Canceled), 'the venue cancelled the order', 6_000);
+    expect(r.runner.inflightCount()).toBe(0);
+  }, 20_000);
+});
+
 describe('engine over the WebSocket API with the user data stream', () => {
   it('three workers: orders go out over the WS API, fills arrive once, the position equals the venue\'s', async () => {
     const v = await startBinanceVenue({ port: 0, rate: 2000, seed: 5, symbols: ['BTCUSDT', 'ETHUSDT'] });

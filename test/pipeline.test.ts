@@ -355,12 +355,23 @@ describe('hft command', () => {
       testnet.venue.wsUrl = venue.wsUrl;
       testnet.venue.wsApiUrl = venue.wsApiUrl;
       testnet.strategy.params.cooldownMs = 100;
+      (testnet as unknown as { journal: unknown; control: unknown }).journal = { path: join(dir, 'journal.sqlite'), synchronous: 'full' };
+      (testnet as unknown as { control: unknown }).control = { enabled: false, host: '127.0.0.1', port: 0, token: '', tokenFile: join(dir, 'token'), pushHz: 2 };
       writeFileSync(cfgFile, JSON.stringify(testnet));
-      const noKeys = await run(['run', '--config', cfgFile, '--duration', '1'], { HFT_API_KEY: '', HFT_API_SECRET: '', HFT_KEY_FILE: '' });
+      // real orders need the operator's --real, and risk limits written in the file
+      const unconfirmed = await run(['run', '--config', cfgFile, '--duration', '1'], { HFT_API_KEY: venue.apiKey, HFT_API_SECRET: venue.apiSecret });
+      expect(unconfirmed.code).toBe(2);
+      expect(unconfirmed.stderr).toContain('mode "testnet" sends real orders to the venue; add --real to confirm');
+      const noRisk = join(dir, 'no-risk.json');
+      writeFileSync(noRisk, JSON.stringify({ ...testnet, risk: undefined }));
+      const r0 = await run(['run', '--config', noRisk, '--real', '--duration', '1'], { HFT_API_KEY: venue.apiKey, HFT_API_SECRET: venue.apiSecret });
+      expect(r0.code).toBe(2);
+      expect(r0.stderr).toMatch(/needs risk limits set in the config file/);
+      const noKeys = await run(['run', '--config', cfgFile, '--real', '--duration', '1'], { HFT_API_KEY: '', HFT_API_SECRET: '', HFT_KEY_FILE: '' });
       expect(noKeys.code).toBe(2);
       expect(noKeys.stderr).toMatch(/needs API credentials: set HFT_API_KEY and HFT_API_SECRET/);
       const file = join(dir, 'summary.json');
-      const r = await run(['run', '--config', cfgFile, '--duration', '3', '--summary', file], { HFT_API_KEY: venue.apiKey, HFT_API_SECRET: venue.apiSecret });
+      const r = await run(['run', '--config', cfgFile, '--real', '--duration', '3', '--summary', file], { HFT_API_KEY: venue.apiKey, HFT_API_SECRET: venue.apiSecret });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout + r.stderr).not.toContain(venue.apiSecret); // never logged
       const s = JSON.parse(readFileSync(file, 'utf8')) as { counters: Record<string, number> };

@@ -62,6 +62,7 @@ const service =
         recvWindow: init.recvWindow,
         requestTimeoutMs: init.requestTimeoutMs,
         keepAliveMs: init.keepAliveMs,
+        deadManMs: init.deadManMs,
         warmIntervalMs: init.warmIntervalMs,
         clientIdPrefix: init.clientIdPrefix,
         timeOffsetMs: init.timeOffsetMs,

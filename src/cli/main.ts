@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config/Config.js';
 import { Engine, type EngineReport } from '../engine/Engine.js';
@@ -27,6 +27,8 @@ Usage: hft <command> [options]
 Commands:
   run      Run the engine (paper trading against the built-in venue simulator by default)
              --venue binance|gate  gate: Gate.io USDT futures on its simulator (config/gate.json)
+             --real             confirm a mode that sends real orders (testnet, live); the config file
+                                must set its own risk limits and credentials come from the environment
              --tui              a live terminal view (prices, positions, PnL, latency per stage, orders, logs)
                                 in place of the JSON log lines
              --config FILE      configuration file (default: $HFT_CONFIG, else the embedded defaults;
@@ -134,6 +136,25 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Orders that reach a real venue (testnet or live) need the operator's explicit `--real` and a risk section
+ * written in the config file itself (not the embedded defaults); credentials are checked at start.
+ */
+function checkRealVenue(mode: string, configPath: string | undefined, real: boolean): void {
+  if (mode !== 'testnet' && mode !== 'live') return;
+  if (!real) throw new UsageError(`hft run: mode "${mode}" sends real orders to the venue; add --real to confirm`);
+  let file: Record<string, unknown> = {};
+  try {
+    file = configPath ? (JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>) : {};
+  } catch {
+    // loadConfig has already reported a broken file
+  }
+  const risk = file.risk;
+  if (typeof risk !== 'object' || risk === null || Object.keys(risk).length === 0) {
+    throw new UsageError(`hft run: mode "${mode}" needs risk limits set in the config file (${configPath ?? 'no file'}): a "risk" section with a preset and limits`);
+  }
+}
+
 async function journalCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['json']);
   only(args, ['file', 'view', 'session', 'symbol', 'order', 'since', 'limit', 'json'], 'journal');
@@ -165,8 +186,8 @@ async function journalCommand(argv: string[]): Promise<number> {
 }
 
 async function runCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['tui']);
-  only(args, ['config', 'duration', 'summary', 'latency-out', 'venue', 'tui'], 'run');
+  const args = parseArgs(argv, ['tui', 'real']);
+  only(args, ['config', 'duration', 'summary', 'latency-out', 'venue', 'tui', 'real'], 'run');
   const tui = flag(args, 'tui');
   const venue = str(args, 'venue');
   if (venue !== undefined && venue !== 'binance' && venue !== 'gate') throw new UsageError(`hft run: --venue must be binance or gate; got ${JSON.stringify(venue)}`);
@@ -177,6 +198,7 @@ async function runCommand(argv: string[]): Promise<number> {
   if (venue !== undefined && (cfg.venue.name === 'gate-futures') !== (venue === 'gate')) {
     throw new UsageError(`hft run: --venue ${venue} does not match the config's venue.name ${cfg.venue.name}`);
   }
+  checkRealVenue(cfg.mode, configPath, flag(args, 'real'));
   const duration = num(args, 'duration', { min: 0.1, max: 1e7 });
   const summary = str(args, 'summary');
   const latencyOut = str(args, 'latency-out');

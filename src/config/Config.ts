@@ -132,6 +132,8 @@ export interface EngineConfig {
     recvWindow: number;
     requestTimeoutMs: number;
     keepAliveMs: number;
+    /** dead-man switch: the venue's countdown cancel-all kept armed with this countdown (ms); 0 = off */
+    deadManMs: number;
   };
   rings: { marketCapacity: number; intentCapacity: number; reportCapacity: number };
   threads: {
@@ -257,6 +259,7 @@ const SCHEMA: Spec = {
         recvWindow: { t: 'int', min: 1, max: 60_000 },
         requestTimeoutMs: { t: 'int', min: 10, max: 120_000 },
         keepAliveMs: { t: 'int', min: 1000, max: 600_000 },
+        deadManMs: { t: 'int', min: 0, max: 3_600_000 },
       },
     },
     rings: {
@@ -306,7 +309,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   // the dashboard on any free port unless a file names one (config/default.json: 8787)
   control: { enabled: true, host: '127.0.0.1', port: 0, token: '', tokenFile: '.hft/control-token', pushHz: 2 },
   killSwitch: { disconnectHaltMs: 10_000 },
-  execution: { transport: 'undici', userStream: true, listenKeyKeepAliveMs: 30 * 60_000, warmIntervalMs: 0, recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000 },
+  execution: { transport: 'undici', userStream: true, listenKeyKeepAliveMs: 30 * 60_000, warmIntervalMs: 0, recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000, deadManMs: 0 },
   rings: { marketCapacity: 65536, intentCapacity: 1024, reportCapacity: 1024 },
   threads: { strategyWait: 'spin-then-park', spinBudgetUs: 50, yieldAfterIntentUs: 0, strategyYoungGenMb: 64 },
   stats: { intervalMs: 5000 },

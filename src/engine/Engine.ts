@@ -205,6 +205,7 @@ export class Engine {
       recvWindow: cfg.execution.recvWindow,
       requestTimeoutMs: cfg.execution.requestTimeoutMs,
       keepAliveMs: cfg.execution.keepAliveMs,
+      deadManMs: cfg.execution.deadManMs,
       clientIdPrefix,
       timeOffsetMs: 0,
       ...(this.journal ? { journalFeed: this.journal.feeds[0]!.descriptor() } : {}),

@@ -96,6 +96,8 @@ export interface ExecutionInit extends Common {
   recvWindow: number;
   requestTimeoutMs: number;
   keepAliveMs: number;
+  /** countdown cancel-all (ms; 0 = off) */
+  deadManMs: number;
   clientIdPrefix: string;
   /** venue clock minus local wall clock, ms */
   timeOffsetMs: number;

@@ -42,6 +42,12 @@ export interface ExecutionServiceOptions {
   recvWindow: number;
   requestTimeoutMs: number;
   keepAliveMs: number;
+  /**
+   * Dead-man switch: keep the venue's countdown cancel-all armed with this countdown (ms), renewed every
+   * quarter of it, for every symbol; if this process dies or loses the venue, the venue cancels our open
+   * orders when it runs out. 0 = off. Disarmed (countdown 0) on a clean stop.
+   */
+  deadManMs?: number;
   warmIntervalMs: number;
   clientIdPrefix: string;
   /** venue clock minus local wall clock, ms (refreshed by the keep-alive requests) */
@@ -74,6 +80,9 @@ export class ExecutionService {
   private readonly consumer: AsyncRingConsumer;
   /** venue clock: offset and uncertainty from the fastest of several /fapi/v1/time round trips; resynced every minute and on -1021 */
   readonly timeSync: TimeSync;
+  private deadManTimer: NodeJS.Timeout | undefined;
+  /** countdown cancel-all renewals that succeeded and failed */
+  readonly deadMan = { arms: 0, failures: 0 };
   private warmTimer: NodeJS.Timeout | undefined;
   private warmCodeTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -196,6 +205,11 @@ export class ExecutionService {
     await Promise.all(waits);
     // servers close idle keep-alive sockets: a request at least every 5 s
     this.warmTimer = setInterval(() => void this.warm(), Math.min(o.keepAliveMs, 5000));
+    const dm = o.deadManMs ?? 0;
+    if (dm > 0) {
+      await this.armDeadMan(dm);
+      this.deadManTimer = setInterval(() => void this.armDeadMan(dm), Math.max(1000, Math.floor(dm / 4)));
+    }
     if (o.warmIntervalMs > 0) this.warmCodeTimer = setInterval(() => this.gateway.keepWarm(), o.warmIntervalMs);
     this.consumer.start();
   }
@@ -207,6 +221,8 @@ export class ExecutionService {
       ...g.counters,
       inFlight: g.inFlightCount(),
       halted: this.budget.halted ? 1 : 0,
+      deadManArms: this.deadMan.arms,
+      deadManFailures: this.deadMan.failures,
       ...this.budget.counters,
       // the windows as the dashboard's meters show them: used and limit
       ...budgetUsage(this.budget, Date.now() + this.timeSync.offsetMs),
@@ -260,10 +276,26 @@ export class ExecutionService {
    * being resolved, then closes everything. Nothing untracked is left behind silently: what is abandoned
    * is counted.
    */
+  /** Arms (or with 0 disarms) the venue's countdown cancel-all for every symbol; failures are counted and logged. */
+  private async armDeadMan(ms: number): Promise<void> {
+    for (const sym of this.o.symbols) {
+      const r = await this.restClient.countdownCancelAll(sym, ms);
+      if (r.ok) this.deadMan.arms++;
+      else {
+        this.deadMan.failures++;
+        this.o.log('warn', `dead-man switch for ${sym} not ${ms > 0 ? 'armed' : 'disarmed'}: ${r.code} ${r.msg}`);
+      }
+    }
+  }
+
   async stop(): Promise<void> {
     this.timeSync.stop();
     if (this.stopped) return;
     this.stopped = true;
+    if (this.deadManTimer) {
+      clearInterval(this.deadManTimer);
+      await Promise.race([this.armDeadMan(0), new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
     if (this.warmTimer) clearInterval(this.warmTimer);
     if (this.warmCodeTimer) clearInterval(this.warmCodeTimer);
     const g = this.gateway;
