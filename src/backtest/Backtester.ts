@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { makeInstrument, type Instrument } from '../core/Instrument.js';
 import { SymbolRegistry } from '../core/SymbolRegistry.js';
 import { FeedHandler } from '../feed/FeedHandler.js';
-import { BookState, INTENT_SLOT_BYTES, MARKET_SLOT_BYTES } from '../ring/layout.js';
+import { BookMirror } from '../book/BookSync.js';
+import { BookState, INTENT_SLOT_BYTES, MARKET_SLOT_BYTES, RecordFlag, RecordType } from '../ring/layout.js';
 import { ArraySlotWriter } from '../ring/SlotWriter.js';
 import { SpscRing } from '../ring/SpscRing.js';
 import type { RiskConfig } from '../risk/RiskConfig.js';
@@ -48,6 +49,11 @@ export interface BacktestConfig {
   /** equity sampling interval, event time (ms) */
   sampleMs: number;
   /** replay the files this many times back to back (benchmarks), event time shifted per lap. Default 1. */
+  /**
+   * Replay later laps of a file from the records its first lap decoded (default true): the same records at
+   * the same times, without decoding again. false decodes every lap.
+   */
+  tape?: boolean;
   loops?: number;
   /** instrument rules per symbol (default: derived from each recording as the simulator's replay does) */
   instruments?: readonly InstrumentRules[];
@@ -141,6 +147,54 @@ const SNAPSHOT_PATH = '/depth';
  * market data does; a recording line is applied to the exchange's view (the feed's books) when it was
  * received, and reaches the strategy `feed` latency later (never overtaking an earlier frame).
  */
+/**
+ * Decoded ring-A records of one recording, grouped by the market line (ws frame or snapshot) they came from,
+ * with the clock each line ran at (before the lap offset): a later lap replays the same lines at the same
+ * times, so it gives exactly what decoding again would.
+ */
+class RecordTape {
+  f64: Float64Array;
+  records = 0;
+  /** per market line: its clock (ms, before the lap offset) and how many records it produced */
+  lineMs: Float64Array;
+  lineRecords: Int32Array;
+  lines = 0;
+  firstMs = NaN;
+  /** the clock after the file's last line */
+  endMs = NaN;
+
+  constructor(readonly slotWords: number) {
+    this.f64 = new Float64Array(slotWords * 4096);
+    this.lineMs = new Float64Array(4096);
+    this.lineRecords = new Int32Array(4096);
+  }
+
+  addRecord(src: Float64Array, base: number): void {
+    const w = this.slotWords;
+    if ((this.records + 1) * w > this.f64.length) {
+      const f = new Float64Array(this.f64.length * 2);
+      f.set(this.f64);
+      this.f64 = f;
+    }
+    this.f64.set(src.subarray(base, base + w), this.records * w);
+    this.records++;
+  }
+
+  endLine(clockMs: number, records: number): void {
+    if (this.lines === this.lineMs.length) {
+      const t = new Float64Array(this.lines * 2);
+      t.set(this.lineMs);
+      this.lineMs = t;
+      const r = new Int32Array(this.lines * 2);
+      r.set(this.lineRecords);
+      this.lineRecords = r;
+    }
+    this.lineMs[this.lines] = clockMs;
+    this.lineRecords[this.lines] = records;
+    this.lines++;
+  }
+}
+
 export class Backtester {
   readonly symbols: string[];
   readonly instruments: Instrument[];
@@ -156,6 +210,15 @@ export class Backtester {
   private readonly ringB = new ArraySlotWriter(INTENT_SLOT_BYTES, 256);
   private readonly reports = new ReportQueue();
   private feed: FeedHandler | null = null;
+  /**
+   * The exchange's view of the books, kept from the ring-A records (as the strategy's mirror is), so the
+   * exchange does not depend on the feed handler: a lap replayed from a tape has none.
+   */
+  private readonly exchangeBooks: BookMirror;
+  /** Decoded ring-A records per file, kept from the first lap: later laps replay them without decoding. */
+  private readonly tapes = new Map<string, RecordTape>();
+  private recording: RecordTape | null = null;
+
   /** ring-A records: seen by the exchange (absolute count), delivered to the strategy, and each one's due time */
   private seenSeq = 0;
   private deliveredSeq = 0;
@@ -183,9 +246,11 @@ export class Backtester {
     this.ledger = new Ledger(this.instruments);
     this.delays = new BacktestDelays(config.latency, config.seed, config.latencyScale ?? 1);
     const rng = new Rng(config.seed ^ 0x5eed0b7);
+    this.exchangeBooks = new BookMirror(this.symbols.length);
+    const books = this.exchangeBooks;
     const feedView = {
-      depthLive: (sym: number): boolean => this.feed !== null && this.feed.bookState(sym) === BookState.Live,
-      book: (sym: number) => this.feed!.book(sym),
+      depthLive: (sym: number): boolean => books.state(sym) === BookState.Live,
+      book: (sym: number) => books.books[sym]!,
     };
     this.exchange = new SimExchange(this.instruments, feedView, this.ledger, this.reports, this.delays, config.fees, createQueueModel(config.queue), rng);
     const strategy = createStrategy(config.strategy, this.params, this.symbols);
@@ -231,8 +296,57 @@ export class Backtester {
     };
   }
 
-  /** Replays one file; returns the time (ms, before the lap offset) of its first line. */
+  /** Replays one file (from its tape after the first lap); returns the time (ms, before the lap offset) of its first line. */
   private replayFile(file: string, offsetMs: number): { first: number } {
+    const tape = this.tapes.get(file);
+    if (tape !== undefined && this.config.tape !== false) return this.replayTape(tape, offsetMs);
+    if (this.config.tape !== false) this.recording = new RecordTape(MARKET_SLOT_BYTES / 8);
+    try {
+      return this.decodeFile(file, offsetMs);
+    } finally {
+      if (this.recording !== null) {
+        this.recording.endMs = this.lastLineMs - offsetMs;
+        this.tapes.set(file, this.recording);
+        this.recording = null;
+      }
+    }
+  }
+
+  /**
+   * A lap from the tape: the same records at the same times, put into ring A as the feed would have put them
+   * (market lines are counted as lines of the recording: one per decoded line).
+   */
+  private replayTape(tape: RecordTape, offsetMs: number): { first: number } {
+    const ring = this.ringA;
+    const words = tape.slotWords;
+    const f64 = tape.f64;
+    let r = 0;
+    for (let l = 0; l < tape.lines; l++) {
+      const now = tape.lineMs[l]! + offsetMs;
+      this.lastLineMs = now;
+      if (this.startMs !== this.startMs) this.start(now);
+      this.drain(now);
+      this.sampleUntil(now);
+      this.marketLines++;
+      const n = tape.lineRecords[l]!;
+      for (let k = 0; k < n; k++, r++) {
+        const base = ring.claim();
+        if (base < 0) {
+          this.ringDrops++;
+          continue;
+        }
+        ring.f64.set(f64.subarray(r * words, (r + 1) * words), base);
+        ring.commit();
+      }
+      this.exchangeSees(now);
+      this.drain(now);
+    }
+    if (!(tape.endMs + offsetMs <= this.lastLineMs)) this.lastLineMs = tape.endMs + offsetMs;
+    return { first: tape.firstMs };
+  }
+
+  /** Replays one file through the decoder; returns the time (ms, before the lap offset) of its first line. */
+  private decodeFile(file: string, offsetMs: number): { first: number } {
     this.retireFeed();
     const feed = new FeedHandler(this.registry, this.ringA, {
       wsBase: 'ws://replay.invalid',
@@ -257,7 +371,10 @@ export class Backtester {
     try {
       for (let line = reader.next(); line !== null; line = reader.next()) {
         if (line.ts === line.ts) {
-          if (first !== first) first = line.ts * 1000;
+          if (first !== first) {
+            first = line.ts * 1000;
+            if (this.recording) this.recording.firstMs = first;
+          }
           const t = line.ts * 1000 + offsetMs;
           // receive times of a recording may step back a little (several connections): the clock does not
           if (!(t <= this.lastLineMs)) this.lastLineMs = t;
@@ -274,7 +391,9 @@ export class Backtester {
           }
           this.marketLines++;
           feed.frame(buf, line.msgStart, line.msgEnd, now * 1e6, false);
+          const before = this.recording?.records ?? 0;
           this.exchangeSees(now);
+          this.recording?.endLine(now - offsetMs, this.recording.records - before);
           this.drain(now);
         } else if (line.src === RecordingSource.Rest && line.url.includes(SNAPSHOT_PATH)) {
           const sym = this.registry.id(restSymbol(line.url));
@@ -284,7 +403,9 @@ export class Backtester {
           this.marketLines++;
           const snap = parseDepthSnapshot(line.buf.subarray(line.msgStart, line.msgEnd));
           feed.sync.onSnapshot(sym, snap.lastUpdateId, snap.bids, snap.asks, now * 1e6);
+          const before = this.recording?.records ?? 0;
           this.exchangeSees(now);
+          this.recording?.endLine(now - offsetMs, this.recording.records - before);
           this.drain(now);
         }
       }
@@ -319,8 +440,14 @@ export class Backtester {
     if (due < this.lastFeedDue) due = this.lastFeedDue;
     this.lastFeedDue = due;
     const mask = RING_A_CAPACITY - 1;
+    const tape = this.recording;
+    const books = this.exchangeBooks;
     for (let i = seen; i < avail; i++) {
       const base = ring.readBase(i);
+      const h = ring.i32[base * 2]!;
+      const type = h & 0xff;
+      if (type === RecordType.FeedStatus || (type === RecordType.Depth && ((h >>> 8) & RecordFlag.Snapshot) === 0)) books.onRecord(ring.f64, ring.i32, base);
+      if (tape !== null) tape.addRecord(ring.f64, base);
       this.exchange.onMarketRecord(ring.f64, ring.i32, base, now);
       this.dueMs[this.seenSeq & mask] = due;
       this.seenSeq++;
