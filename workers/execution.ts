@@ -2,6 +2,7 @@
 // user data stream writes fills and account updates into ring C too (this thread is its only producer).
 // Event-driven: parks on ring B's doorbell with Atomics.waitAsync so sockets keep running.
 import { parentPort, workerData } from 'node:worker_threads';
+import { WORKER_THREAD_NAMES, nameCurrentThread } from '../src/ops/launch.js';
 import { nowNs, setClockEpoch } from '../src/util/clock.js';
 import { SpscRing } from '../src/ring/SpscRing.js';
 import { StageHistograms, initHistograms } from '../src/metrics/StageHistograms.js';
@@ -11,6 +12,8 @@ import { GateExecutionService } from '../src/exec/GateExecutionService.js';
 import type { ExecutionInit, MainMessage, WorkerMessage } from '../src/engine/messages.js';
 import { JournalFeedWriter } from '../src/journal/JournalFeed.js';
 
+// named, so the supervisor can pin this thread to its CPUs (threads.cpus)
+nameCurrentThread(WORKER_THREAD_NAMES.execution);
 const init = workerData as ExecutionInit;
 const port = parentPort!;
 const post = (m: WorkerMessage): void => port.postMessage(m);

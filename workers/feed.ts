@@ -1,5 +1,6 @@
 // Feed worker: venue WebSocket -> byte decoder -> ring A. Event-driven (no spinning).
 import { parentPort, workerData } from 'node:worker_threads';
+import { WORKER_THREAD_NAMES, nameCurrentThread } from '../src/ops/launch.js';
 import { setClockEpoch } from '../src/util/clock.js';
 import { SymbolRegistry } from '../src/core/SymbolRegistry.js';
 import { SpscRing } from '../src/ring/SpscRing.js';
@@ -8,6 +9,8 @@ import { GcCounter } from '../src/metrics/GcCounter.js';
 import { FeedHandler } from '../src/feed/FeedHandler.js';
 import type { FeedInit, MainMessage, WorkerMessage } from '../src/engine/messages.js';
 
+// named, so the supervisor can pin this thread to its CPUs (threads.cpus)
+nameCurrentThread(WORKER_THREAD_NAMES.feed);
 const init = workerData as FeedInit;
 const port = parentPort!;
 const post = (m: WorkerMessage): void => port.postMessage(m);

@@ -2,6 +2,7 @@
 // its own thread with the configured wait strategy; yields to its event loop only between slices
 // (stats, GC accounting, control messages).
 import { parentPort, workerData } from 'node:worker_threads';
+import { WORKER_THREAD_NAMES, nameCurrentThread } from '../src/ops/launch.js';
 import { getHeapStatistics } from 'node:v8';
 import { setClockEpoch } from '../src/util/clock.js';
 import { SpscRing } from '../src/ring/SpscRing.js';
@@ -11,6 +12,8 @@ import { StrategyLoop } from '../src/strategy/StrategyLoop.js';
 import type { MainMessage, StrategyInit, TradingAction, WorkerMessage } from '../src/engine/messages.js';
 import type { StrategyControl } from '../src/strategy/control.js';
 
+// named, so the supervisor can pin this thread to its CPUs (threads.cpus)
+nameCurrentThread(WORKER_THREAD_NAMES.strategy);
 const init = workerData as StrategyInit;
 const port = parentPort!;
 const post = (m: WorkerMessage): void => port.postMessage(m);

@@ -8,9 +8,11 @@ import { renderTui, tuiViewFrom } from '../control/Tui.js';
 import { PROJECT_ROOT } from '../util/paths.js';
 import { VERSION } from '../util/version.js';
 import { UsageError, flag, num, only, parseArgs, str } from './args.js';
-import { SIM_SOURCE_FLAGS, SIM_SOURCE_HELP, SIM_SOURCE_OPTIONS, simSourceOptions, simSourceSummary } from './simSource.js';
+import { SIM_MIRROR_OPTIONS, SIM_SOURCE_FLAGS, SIM_SOURCE_HELP, SIM_SOURCE_OPTIONS, simSourceOptions, simSourceSummary } from './simSource.js';
 import { RECORD_HELP } from './record.js';
 import { BACKTEST_HELP } from '../backtest/cli.js';
+import { PROBE_HELP } from '../ops/probe.js';
+import { DOCTOR_HELP } from '../ops/doctor.js';
 import { SWEEP_HELP } from '../backtest/sweep.js';
 import { JOURNAL_VIEWS } from '../journal/JournalReader.js';
 import { ControlServer } from '../control/ControlServer.js';
@@ -69,7 +71,7 @@ ${RECORD_HELP}${BACKTEST_HELP}${SWEEP_HELP}  journal  Query the SQLite journal
              {"symbols":{SYMBOL:{applied,gaps,resyncs,checks,mismatches}}} (a check: best bid/ask price
              and qty equal a bookTicker whose update id is that of the last applied depth event).
              Exit 0 when no symbol has a gap or a mismatch and each has checks > 0, else 1
-  strategies  List the registered strategies and their parameters (type, default, range, allowed values)
+${PROBE_HELP}${DOCTOR_HELP}  strategies  List the registered strategies and their parameters (type, default, range, allowed values)
              --json             as JSON
   help     Show this help
 
@@ -118,6 +120,14 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'journal':
         return await journalCommand(rest);
+      case 'probe': {
+        const { probeCommand } = await import('../ops/probe.js');
+        return await probeCommand(rest);
+      }
+      case 'doctor': {
+        const { doctorCommand } = await import('../ops/doctor.js');
+        return await doctorCommand(rest);
+      }
       case 'bench': {
         const { benchCommand } = await import('../../bench/index.js');
         return await benchCommand(rest);
@@ -270,7 +280,7 @@ async function runCommand(argv: string[]): Promise<number> {
 
 async function simCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['strict-paths', 'enforce-rate-limits', ...SIM_SOURCE_FLAGS]);
-  only(args, ['venue', 'port', 'rate', 'seed', 'symbols', 'strict-paths', 'enforce-rate-limits', 'listen-key-validity-ms', 'initial-balance', 'liquidation-probability', 'latency', ...SIM_SOURCE_OPTIONS], 'sim');
+  only(args, ['venue', 'port', 'rate', 'seed', 'symbols', 'strict-paths', 'enforce-rate-limits', 'listen-key-validity-ms', 'initial-balance', 'liquidation-probability', 'latency', ...SIM_SOURCE_OPTIONS, ...SIM_MIRROR_OPTIONS], 'sim');
   const venue = str(args, 'venue') ?? 'binance';
   if (venue !== 'binance' && venue !== 'gate') throw new UsageError(`hft sim: --venue must be binance or gate; got ${JSON.stringify(venue)}`);
   const sourceOpts = simSourceOptions(args, venue);

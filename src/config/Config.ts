@@ -2,6 +2,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { WAIT_STRATEGIES, type WaitStrategyKind } from '../ring/WaitStrategy.js';
 import { ConfigError, showValue } from './ConfigError.js';
 import { validateRiskConfig, type RiskConfig, type RiskPresetName } from '../risk/RiskConfig.js';
+import { validateAlarmsConfig, type AlarmsConfig } from '../ops/Alarms.js';
+import { validateNodeFlags, validateThreadCpus, type ThreadCpus } from '../ops/launch.js';
 
 /** The config's risk section as written: a preset and rules over it (validateRiskConfig makes it whole). */
 export type RiskSection = { preset?: RiskPresetName } & Partial<RiskConfig>;
@@ -21,7 +23,8 @@ export interface StrategyConfig {
   params: StrategyParams;
 }
 
-export type Mode = 'paper' | 'live' | 'testnet';
+/** shadow: the real venue's market data, orders filled by the embedded simulator's matching against its live book. */
+export type Mode = 'paper' | 'shadow' | 'live' | 'testnet';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export type PingPongParams = {
@@ -146,7 +149,13 @@ export interface EngineConfig {
     yieldAfterIntentUs: number;
     /** young generation of the strategy worker (MB); large enough that steady state sees no scavenge */
     strategyYoungGenMb: number;
+    /** pin each worker thread to these CPUs (best effort with taskset; {} = no pinning; see src/ops/launch.ts) */
+    cpus: ThreadCpus;
   };
+  /** Node / V8 flags for the launch command line (deploy/hft.service, `launchPlan`), e.g. --max-semi-space-size=64 */
+  node: { flags: string[] };
+  /** webhook alarms: kill switch, venue disconnect, 418, drawdown breach, book stuck (src/ops/Alarms.ts) */
+  alarms: AlarmsConfig;
   stats: { intervalMs: number };
   log: { level: LogLevel };
 }
@@ -164,7 +173,9 @@ type Spec =
   /** { name, params }: params are checked against the named strategy's schema (src/strategy/registry.ts) */
   | { t: 'strategy' }
   /** the risk section: validated by validateRiskConfig, kept as written (sparse) */
-  | { t: 'risk' };
+  | { t: 'risk' }
+  /** a section validated by its own module's validator (errors name the key) */
+  | { t: 'custom'; check: (v: unknown, key: string) => unknown };
 
 /** Binance symbols (BTCUSDT) and Gate contracts (BTC_USDT) */
 const SYMBOL = /^[A-Z0-9]{1,20}(_[A-Z0-9]{1,10})?$/;
@@ -174,7 +185,7 @@ const URL_OR_EMPTY = /^$|^(https?|wss?):\/\/[^\s]+$/;
 const SCHEMA: Spec = {
   t: 'obj',
   fields: {
-    mode: { t: 'enum', values: ['paper', 'live', 'testnet'] },
+    mode: { t: 'enum', values: ['paper', 'shadow', 'live', 'testnet'] },
     venue: {
       t: 'obj',
       fields: {
@@ -277,8 +288,11 @@ const SCHEMA: Spec = {
         spinBudgetUs: { t: 'int', min: 0, max: 1_000_000 },
         yieldAfterIntentUs: { t: 'int', min: 0, max: 10_000 },
         strategyYoungGenMb: { t: 'int', min: 0, max: 1024 },
+        cpus: { t: 'custom', check: (v, key) => validateThreadCpus(v, key) },
       },
     },
+    node: { t: 'obj', fields: { flags: { t: 'custom', check: (v, key) => validateNodeFlags(v, key) } } },
+    alarms: { t: 'custom', check: (v) => validateAlarmsConfig(v) },
     stats: { t: 'obj', fields: { intervalMs: { t: 'int', min: 100, max: 3_600_000 } } },
     log: { t: 'obj', fields: { level: { t: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] } } },
   },
@@ -311,7 +325,9 @@ export const DEFAULT_CONFIG: EngineConfig = {
   killSwitch: { disconnectHaltMs: 10_000 },
   execution: { transport: 'undici', userStream: true, listenKeyKeepAliveMs: 30 * 60_000, warmIntervalMs: 0, recvWindow: 5000, requestTimeoutMs: 5000, keepAliveMs: 60_000, deadManMs: 0 },
   rings: { marketCapacity: 65536, intentCapacity: 1024, reportCapacity: 1024 },
-  threads: { strategyWait: 'spin-then-park', spinBudgetUs: 50, yieldAfterIntentUs: 0, strategyYoungGenMb: 64 },
+  threads: { strategyWait: 'spin-then-park', spinBudgetUs: 50, yieldAfterIntentUs: 0, strategyYoungGenMb: 64, cpus: {} },
+  node: { flags: [] },
+  alarms: validateAlarmsConfig(undefined),
   stats: { intervalMs: 5000 },
   log: { level: 'info' },
 };
@@ -365,6 +381,8 @@ function validate(spec: Spec, v: unknown, key: string): unknown {
       }
       return out;
     }
+    case 'custom':
+      return spec.check(v, key);
     case 'risk': {
       if (!isObj(v)) throw new ConfigError(key, `must be an object; got ${show(v)}`);
       const section: Record<string, unknown> = { ...v };
@@ -444,7 +462,7 @@ export function validateConfig(raw: unknown): EngineConfig {
     throw new ConfigError('venue.restUrl', 'and venue.wsUrl must be set when venue.embedded is false');
   }
   if (cfg.mode === 'live') {
-    throw new ConfigError('mode', '"live" is not available yet: this build trades on paper or on the venue\'s testnet (allowed: paper, testnet)');
+    throw new ConfigError('mode', '"live" is not available yet: this build trades on paper, in shadow of a venue or on the venue\'s testnet (allowed: paper, shadow, testnet)');
   }
   if (cfg.venue.name === 'gate-futures') {
     const bad = cfg.symbols.find((x) => !x.includes('_'));
@@ -453,6 +471,14 @@ export function validateConfig(raw: unknown): EngineConfig {
   } else {
     const bad = cfg.symbols.find((x) => x.includes('_'));
     if (bad !== undefined) throw new ConfigError('symbols', `on binance-usdm must be symbols such as BTCUSDT; got ${JSON.stringify(bad)}`);
+  }
+  if (cfg.mode === 'shadow') {
+    // The real venue only supplies market data: orders go to the embedded simulator mirroring it, never to the venue.
+    if (!cfg.venue.embedded) throw new ConfigError('venue.embedded', 'must be true in shadow mode (orders are filled by the embedded simulator, which mirrors the venue\'s market data)');
+    if (!/^https?:\/\//.test(cfg.venue.restUrl) || !/^wss?:\/\//.test(cfg.venue.wsUrl)) {
+      throw new ConfigError('venue.restUrl', `and venue.wsUrl must be the real venue's REST and market-data WebSocket bases in shadow mode; got ${JSON.stringify(cfg.venue.restUrl)} and ${JSON.stringify(cfg.venue.wsUrl)}`);
+    }
+    if (cfg.venue.wsApiUrl !== '') throw new ConfigError('venue.wsApiUrl', `must be "" in shadow mode (orders never go to the venue); got ${JSON.stringify(cfg.venue.wsApiUrl)}`);
   }
   if (cfg.mode === 'testnet' && cfg.venue.embedded) {
     throw new ConfigError('venue.embedded', 'must be false in testnet mode (the testnet is a real venue; see config/testnet.json)');

@@ -8,6 +8,8 @@ import type { StrategyControl, StrategyControlResult } from '../strategy/control
 import type { StageName } from '../metrics/StageHistograms.js';
 import { ControlRequestError, type ControlTarget, type LogLine, type PnlPoint, type PnlRange, type TradingAction } from './ControlTarget.js';
 import { EngineMetrics } from './metrics.js';
+import { AlarmNotifier, AlarmWatcher, watchCounters } from '../ops/Alarms.js';
+import { formatPinOutcomes, pinEngineThreads } from '../ops/launch.js';
 import type { LogTail } from './LogTail.js';
 
 const PNL_POINTS = 20_000;
@@ -28,12 +30,22 @@ export class Supervisor implements ControlTarget {
   private sessionStartMs = 0;
   private pnlTimer: NodeJS.Timeout | undefined;
   private journal: JournalReader | undefined;
+  /** webhook alarms, fed the engine's counters once a second (config alarms) */
+  readonly alarms: AlarmNotifier;
+  private readonly watcher: AlarmWatcher;
+  private stopAlarms: (() => void) | undefined;
 
   constructor(
     private readonly cfg: EngineConfig,
     private readonly log: Logger,
     private readonly tail: LogTail,
   ) {
+    this.alarms = new AlarmNotifier({ ...cfg.alarms, onError: (m) => log.warn(m) });
+    this.watcher = new AlarmWatcher(this.alarms, {
+      bookStuckMs: cfg.alarms.bookStuckMs,
+      onAlarm: (a) => log.error({ alarm: a.kind, details: a.details }, a.message),
+      onError: (m) => log.warn(m),
+    });
     const self = this;
     this.metricsExporter = new EngineMetrics({
       counters: () => self.workerCounters(),
@@ -65,6 +77,8 @@ export class Supervisor implements ControlTarget {
         throw err;
       }
       this.eng = e;
+      this.stopAlarms = watchCounters(this.watcher, () => this.eng?.report());
+      if (Object.keys(this.cfg.threads.cpus).length > 0) this.log.info(formatPinOutcomes(pinEngineThreads(this.cfg.threads.cpus)));
       this.startedAt = Date.now();
       this.sessionStartMs = this.startedAt;
       this.pnlTimer = setInterval(() => this.samplePnl(), Math.min(1000, this.cfg.stats.intervalMs));
@@ -81,8 +95,11 @@ export class Supervisor implements ControlTarget {
     const e = this.eng;
     if (!e) return undefined;
     if (this.pnlTimer) clearInterval(this.pnlTimer);
+    this.stopAlarms?.();
+    this.stopAlarms = undefined;
     this.eng = undefined;
     const r = await e.stop();
+    await this.alarms.flush();
     this.lastReport = r;
     this.journal?.close();
     this.journal = undefined;
@@ -164,6 +181,7 @@ export class Supervisor implements ControlTarget {
       riskRejects: pick(strategy, 'risk_'),
       pnl: { equity: strategy['equity'] ?? null, realized: strategy['realizedPnl'] ?? null, fees: strategy['fees'] ?? null },
       gc: r?.gc ?? {},
+      alarms: { ...this.alarms.counters },
       workers: r?.workers ?? {},
     };
   }

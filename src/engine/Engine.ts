@@ -121,10 +121,13 @@ export class Engine {
     let ep: EngineEndpoints;
     if (this.external) ep = this.external;
     else if (cfg.venue.embedded) {
-      this.venue = new VenueProcess({ rate: cfg.venue.sim.rate, seed: cfg.venue.sim.seed, port: cfg.venue.sim.port, symbols: cfg.symbols, venue: gate ? 'gate' : 'binance' });
+      // Shadow: the simulator mirrors the real venue's market data (the feed reads its streams) and fills our orders.
+      const shadow = cfg.mode === 'shadow';
+      const mirror = shadow ? { mirror: { restUrl: cfg.venue.restUrl, wsUrl: cfg.venue.wsUrl, streams: cfg.feed.streams, routing: cfg.feed.routing } } : {};
+      this.venue = new VenueProcess({ rate: cfg.venue.sim.rate, seed: cfg.venue.sim.seed, port: cfg.venue.sim.port, symbols: cfg.symbols, venue: gate ? 'gate' : 'binance', ...mirror });
       const v: VenueEndpoints = await this.venue.start();
       ep = { restUrl: v.rest, wsUrl: v.ws, wsApiUrl: v.wsApi, apiKey: v.apiKey, apiSecret: v.apiSecret, ...(v.userId !== undefined ? { userId: v.userId } : {}) };
-      this.log.info({ venue: v.venue, rest: v.rest, ws: v.ws }, 'venue simulator started (paper trading)');
+      this.log.info({ venue: v.venue, rest: v.rest, ws: v.ws, ...(shadow ? { mirrors: cfg.venue.wsUrl } : {}) }, shadow ? 'venue simulator started (shadow: mirroring the venue, orders stay local)' : 'venue simulator started (paper trading)');
     } else {
       // A real venue (testnet): URLs from the config, credentials only from the environment or a key file.
       const creds = credentialsFromEnv();

@@ -23,10 +23,22 @@ export class VenueProcess {
   endpoints: VenueEndpoints | undefined;
   private exited = false;
 
-  constructor(private readonly args: { rate: number; seed: number; port: number; symbols: readonly string[]; venue?: 'binance' | 'gate' }) {}
+  constructor(
+    private readonly args: {
+      rate: number;
+      seed: number;
+      port: number;
+      symbols: readonly string[];
+      venue?: 'binance' | 'gate';
+      /** shadow mode: mirror this real venue's market data (`hft sim --mirror`) instead of the synthetic market */
+      mirror?: { restUrl: string; wsUrl: string; streams: readonly string[]; routing: 'split' | 'legacy' };
+    },
+  ) {}
 
   async start(timeoutMs = 15_000): Promise<VenueEndpoints> {
     const argv = [BIN_PATH, 'sim', '--venue', this.args.venue ?? 'binance', '--port', String(this.args.port), '--rate', String(this.args.rate), '--seed', String(this.args.seed), '--symbols', this.args.symbols.join(',')];
+    const m = this.args.mirror;
+    if (m) argv.push('--mirror', m.restUrl, m.wsUrl, '--mirror-streams', m.streams.join(','), '--mirror-routing', m.routing);
     // Its own process group: a Ctrl-C at the terminal reaches the engine only, which stops its workers
     // (user stream, open requests) first and the venue last, as it would stop before a real exchange.
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -8,6 +8,7 @@ import { resolveInstruments, type InstrumentSpec } from '../instruments.js';
 import { KlineBook } from '../market/Klines.js';
 import { MarkPrices } from '../market/MarkPrice.js';
 import { FrameKind, ReplayPlayer, ReplaySource, type ReplayFrame, type ReplaySourceOptions, type ReplayStats } from '../market/ReplaySource.js';
+import { MirrorSource, type MirrorSourceOptions, type MirrorStats } from '../market/MirrorSource.js';
 import { DEFAULT_MIX, EmissionScheduler, type EventMix } from '../market/Scheduler.js';
 import { SyntheticMarket } from '../market/SyntheticMarket.js';
 import type { BookTop, MarketEvent, MarketSource } from '../market/types.js';
@@ -104,9 +105,11 @@ export interface BinanceVenueOptions {
   paused?: boolean;
   /**
    * Where market data comes from: the seeded synthetic market (default) or the replay of a recording
-   * (shared recordings format), whose symbols then replace `symbols` and whose frames go out byte-exact.
+   * (shared recordings format), whose symbols then replace `symbols` and whose frames go out byte-exact,
+   * or a mirror of a real venue's market data (shadow mode: `symbols` are the venue's names, their rules
+   * come from its exchangeInfo, its frames go out as received; the venue itself never sees an order).
    */
-  source?: { kind: 'synthetic' } | ReplaySourceOptions;
+  source?: { kind: 'synthetic' } | ReplaySourceOptions | MirrorSourceOptions;
   logger?: Logger;
   /**
    * Delays of market-data frames (`feed`), user-data frames (`user`), orders (`order`: arrival to matching)
@@ -162,6 +165,8 @@ export interface BinanceVenueStats {
   forceOrders: number;
   /** Progress of a replay (`source.kind === 'replay'` only). */
   replay?: ReplayStats;
+  /** The mirror's intake from the real venue (`source.kind === 'mirror'` only). */
+  mirror?: MirrorStats;
   /** Injected faults and applied delays. */
   faults: WireStats;
 }
@@ -214,6 +219,8 @@ export interface BinanceVenueHandle {
   close(): Promise<void>;
   /** The replay, when the venue replays a recording; null with the synthetic market. */
   readonly replay: BinanceReplayControl | null;
+  /** The mirror of a real venue's market data, when the venue mirrors one; null otherwise. */
+  readonly mirror: { stats(): MirrorStats } | null;
   /** Fault injection: inject(spec), clear(id?), active(), stats() (also `POST/GET/DELETE /_sim/faults`). */
   readonly faults: FaultControl;
 }
@@ -264,11 +271,14 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
   const rootRng = new Rng(opts.seed ?? 1);
   const replayOpts = opts.source?.kind === 'replay' ? opts.source : null;
   const replaySource = replayOpts ? ReplaySource.load(replayOpts.file) : null;
-  const instruments = replaySource ? replaySource.instruments : resolveInstruments(opts.symbols);
+  const mirrorOpts = opts.source?.kind === 'mirror' ? opts.source : null;
+  const mirrorSymbols = (opts.symbols && opts.symbols.length > 0 ? opts.symbols : ['BTCUSDT', 'ETHUSDT']).map((s) => (typeof s === 'string' ? s.toUpperCase() : s.symbol));
+  const mirror = mirrorOpts ? await MirrorSource.open(mirrorOpts, mirrorSymbols) : null;
+  const instruments = replaySource ? replaySource.instruments : mirror ? mirror.instruments : resolveInstruments(opts.symbols);
   const marketSeed = rootRng.nextU32();
-  const market: MarketSource = replaySource ?? new SyntheticMarket(instruments, { seed: marketSeed, levels: opts.bookLevels ?? 20 });
-  /** Synthetic periodic streams (markPrice, kline, forceOrder) are off during a replay: it sends what was recorded. */
-  const synthetic = replaySource === null;
+  const market: MarketSource = replaySource ?? mirror ?? new SyntheticMarket(instruments, { seed: marketSeed, levels: opts.bookLevels ?? 20 });
+  /** Synthetic periodic streams (markPrice, kline, forceOrder) are off during a replay or a mirror: they send what the venue sent. */
+  const synthetic = replaySource === null && mirror === null;
   const core = new VenueCore(market, {
     rng: rootRng.fork(),
     initialBalance: opts.initialBalance,
@@ -487,7 +497,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
   let subsGen = 0;
   let targetsGen = -1;
   const strictPaths = opts.strictPaths ?? false;
-  const replayStreams = replaySource ? replaySource.streams.map((n) => parseStreamName(n, market)) : [];
+  const replayStreams = (replaySource?.streams ?? mirror?.streams ?? []).map((n) => parseStreamName(n, market));
   /** Envelope head for frames recorded raw that go to a combined subscriber. */
   const replayPrefix = replayStreams.map((p) => `{"stream":${JSON.stringify(p.name)},"data":`);
   let replayTargets: Array<MdSocket[] | null> = [];
@@ -557,6 +567,13 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
         )
       : null;
   if (player !== null && opts.paused) player.pause();
+  // A mirrored frame: the same bookkeeping as a recorded one, sent on the next turn with whatever else arrived.
+  mirror?.attach((f) => {
+    if (closed) return;
+    deliverRecorded(f);
+    runTriggers(clock());
+    scheduleFlush();
+  });
   /** Subscriptions changed on a socket: refresh the replay's targets, and start the replay on the first one. */
   const subscriptionsChanged = (s: MdSocket): void => {
     subsGen++;
@@ -859,7 +876,10 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     });
   });
 
-  const { listenSocket, port } = await listenExclusive(app, host, opts.port ?? 0, 'sim binance');
+  const { listenSocket, port } = await listenExclusive(app, host, opts.port ?? 0, 'sim binance').catch((e: unknown) => {
+    mirror?.close();
+    throw e;
+  });
 
   const timer = setInterval(onTick, Math.max(1, opts.tickIntervalMs ?? 1));
   const slowTimer = setInterval(slowTick, 250);
@@ -895,6 +915,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
             stats: () => player.stats(),
           }
         : null,
+    mirror: mirror !== null ? { stats: () => mirror.stats() } : null,
     stats(): BinanceVenueStats {
       const sch = scheduler.stats();
       return {
@@ -929,6 +950,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
         listenKeysExpired: users.counters.expired,
         forceOrders: counters.forceOrders,
         ...(player !== null ? { replay: player.stats() } : {}),
+        ...(mirror !== null ? { mirror: mirror.stats() } : {}),
         faults: wire.stats(),
       };
     },
@@ -984,6 +1006,7 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
       if (closed) return;
       closed = true;
       player?.stop();
+      mirror?.close();
       clearInterval(timer);
       clearInterval(slowTimer);
       clearInterval(pinger);
