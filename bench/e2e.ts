@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
+import { formatPinOutcomes, pinEngineThreads } from '../src/ops/launch.js';
 /**
  * End-to-end tick-to-order profile: the venue simulator in its own process paces ticks on loopback; the
  * engine (feed -> ring A -> strategy -> ring B -> execution) fires a ping-pong market order every N ticks.
@@ -54,6 +55,10 @@ export interface E2eResult {
   engineWsApi: EngineE2e;
   /** the engine on its embedded defaults (spin-then-park strategy worker, orders over undici) */
   engineDefault: EngineE2e;
+  /** config/low-latency.json with the strategy worker parked instead of spinning (spin vs park, same run) */
+  engineParked: EngineE2e;
+  /** config/low-latency.json with each worker thread pinned (threads.cpus; pinned vs unpinned, same run) */
+  enginePinned: EngineE2e & { pinned: string };
   /** the same defaults with the SQLite journal on: the hot-path stages next to engineDefault's */
   engineJournal: EngineE2e & { journalFills: number };
   baseline: BaselineE2e;
@@ -69,6 +74,17 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
     const engine = await runEngine(o, endpoints, profile);
     progress(`engine over the WebSocket API (config/low-latency.json, execution.transport wsapi): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
     const engineWsApi = await runEngine(o, endpoints, { ...profile, execution: { ...profile.execution, transport: 'wsapi' } });
+    progress(`engine parked (config/low-latency.json, threads.strategyWait park): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
+    const engineParked = await runEngine(o, endpoints, { ...profile, threads: { ...profile.threads, strategyWait: 'park' } });
+    // two cores here: the strategy worker alone on the last core, feed and execution on the first
+    const last = Math.max(0, cpus().length - 1);
+    const pins = { feed: [0], strategy: [last], execution: [0] };
+    progress(`engine pinned (config/low-latency.json, threads.cpus ${JSON.stringify(pins)}): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
+    let pinned = '';
+    const enginePinned = await runEngine(o, endpoints, { ...profile, threads: { ...profile.threads, cpus: pins } }, (e) => {
+      pinned = formatPinOutcomes(pinEngineThreads(pins)).replace(/\n/g, '; ');
+      void e;
+    });
     progress(`engine (embedded defaults): ${o.warmupS}s warm-up + ${o.durationS}s measured`);
     const engineDefault = await runEngine(o, endpoints, DEFAULT_CONFIG);
     const dir = mkdtempSync(join(tmpdir(), 'hft-bench-journal-'));
@@ -101,6 +117,8 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
       engine,
       engineWsApi,
       engineDefault,
+      engineParked,
+      enginePinned: { ...enginePinned, pinned },
       engineJournal,
       baseline: { ticksPerSec: b.ticksPerSec, orders: b.orders, acks: b.acks, rejects: b.rejects, stages: { tickToOrder: b.stages.tickToOrder, venueRtt: b.stages.venueRtt } },
     };
@@ -109,7 +127,7 @@ export async function runE2e(o: E2eOptions, progress: (msg: string) => void): Pr
   }
 }
 
-async function runEngine(o: E2eOptions, ep: EngineEndpoints, base: EngineConfig): Promise<EngineE2e> {
+async function runEngine(o: E2eOptions, ep: EngineEndpoints, base: EngineConfig, afterStart?: (e: Engine) => void): Promise<EngineE2e> {
   const cfg = validateConfig({
     ...base,
     symbols: [SYMBOL],
@@ -121,6 +139,7 @@ async function runEngine(o: E2eOptions, ep: EngineEndpoints, base: EngineConfig)
   });
   const engine = new Engine(cfg, createLogger('warn'), ep);
   await engine.start();
+  afterStart?.(engine);
   try {
     await sleep(o.warmupS * 1000);
     await engine.resetMeasurements();

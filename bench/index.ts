@@ -184,11 +184,13 @@ function row(name: string, s: StageSummary | undefined): string {
   return `${name.padEnd(26)} ${String(s.count).padStart(8)} ${us(s.p50).padStart(9)} ${us(s.p90).padStart(9)} ${us(s.p99).padStart(9)} ${us(s.p999).padStart(9)} ${us(s.max).padStart(9)}`;
 }
 
+type EngineStages = Awaited<ReturnType<typeof runE2e>>['engine']['stages'];
+
 function printE2e(r: Awaited<ReturnType<typeof runE2e>>): void {
   const head = `${'stage (us)'.padEnd(26)} ${'count'.padStart(8)} ${'p50'.padStart(9)} ${'p90'.padStart(9)} ${'p99'.padStart(9)} ${'p99.9'.padStart(9)} ${'max'.padStart(9)}`;
   const lines = [''];
-  lines.push('engine = config/low-latency.json (spinning strategy worker, yield after intent, HttpConnection, warm encoder); engineWsApi = the same with orders over the WebSocket API; engineDefault = embedded defaults (spin-then-park, undici); engineJournal = engineDefault with the SQLite journal on', '');
-  for (const [label, e] of [['engine', r.engine], ['engineWsApi', r.engineWsApi], ['engineDefault', r.engineDefault], ['engineJournal', r.engineJournal]] as const) {
+  lines.push('engine = config/low-latency.json (spinning strategy worker, yield after intent, HttpConnection, warm encoder); engineWsApi = the same with orders over the WebSocket API; engineDefault = embedded defaults (spin-then-park, undici); engineParked = engine with the strategy worker parked; enginePinned = engine with threads pinned; engineJournal = engineDefault with the SQLite journal on', '');
+  for (const [label, e] of [['engine', r.engine], ['engineWsApi', r.engineWsApi], ['engineParked', r.engineParked], ['enginePinned', r.enginePinned], ['engineDefault', r.engineDefault], ['engineJournal', r.engineJournal]] as const) {
     lines.push(`${label}: ${e.ticksPerSec.toFixed(0)} ticks/s, ${e.orders} orders, ${e.acks} acks, ${e.rejects} rejects, strategy-worker minor GCs ${e.minorGcsStrategyWorker}, heap growth ${(e.heapGrowthBytesPerSecStrategyWorker / 1024).toFixed(1)} KiB/s`, head);
     for (const s of STAGES) lines.push(row(`${label} ${s}`, e.stages[s]));
     lines.push('');
@@ -208,6 +210,10 @@ function printE2e(r: Awaited<ReturnType<typeof runE2e>>): void {
     return a && w ? `${name} REST (HttpConnection) vs WebSocket API: p50 ${us(a.p50)} vs ${us(w.p50)} us, p99 ${us(a.p99)} vs ${us(w.p99)} us` : `${name}: not measured`;
   };
   lines.push(side('tickToOrder'), side('venueRtt'));
+  const cmp = (label: string, x: EngineStages, y: EngineStages): string =>
+    `${label}: tickToOrder p50 ${us(x.tickToOrder.p50)} vs ${us(y.tickToOrder.p50)} us, p99 ${us(x.tickToOrder.p99)} vs ${us(y.tickToOrder.p99)} us; hopA p50 ${us(x.hopA.p50)} vs ${us(y.hopA.p50)} us`;
+  lines.push(cmp('spin vs park (low-latency profile, same run)', r.engine.stages, r.engineParked.stages));
+  lines.push(cmp('pinned vs unpinned (low-latency profile, same run)', r.enginePinned.stages, r.engine.stages) + ` [${r.enginePinned.pinned}]`);
   // the journal is off the hot path: the same stages with and without it, same run
   const j = r.engineJournal;
   const d = r.engineDefault;

@@ -224,10 +224,13 @@ async function runCommand(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info({ why }, 'stopping');
-      // graceful: the control plane first (no new requests), then the engine (workers in pipeline order,
-      // journal flushed and closed after the execution worker)
+      // graceful: HALT first (no new orders; every open order cancelled at the venue), then the control
+      // plane (no new requests), then the engine (workers in pipeline order, the journal flushed and closed
+      // after the execution worker)
       if (tuiTimer) clearInterval(tuiTimer);
-      Promise.resolve(server?.close())
+      const halted = sup.running ? Promise.race([sup.trading('halt', `shutdown (${why})`).catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]) : Promise.resolve();
+      halted
+        .then(() => server?.close())
         .then(() => sup.stop())
         .then(resolve, reject);
     };

@@ -493,11 +493,12 @@ export class OrderStateMachine {
     const prevAvg = this.avg[s]!;
     const reportedCum = f64[base + RP.CUM_QTY]!;
     const last = f64[base + RP.LAST_QTY]!;
-    const lastPrice = f64[base + RP.LAST_PRICE]!;
+    // prices are decimals of at most 8 places: rounded so that one average reached by two sums is one value
+    const lastPrice = round8(f64[base + RP.LAST_PRICE]!);
     let newCum = prevCum;
     let newAvg = prevAvg;
     if (reportedCum === reportedCum) {
-      const avgIn = f64[base + RP.AVG_PRICE]!;
+      const avgIn = round8(f64[base + RP.AVG_PRICE]!);
       if (reportedCum > prevCum + QTY_EPS) {
         newCum = reportedCum;
         newAvg = avgIn === avgIn ? avgIn : prevAvg;
@@ -671,4 +672,8 @@ export class OrderStateMachine {
     this.inOpen[s] = 0;
     this.openCount--;
   }
+}
+
+function round8(x: number): number {
+  return Math.round(x * 1e8) / 1e8;
 }

@@ -1,6 +1,11 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
+// Optimise on the main thread as soon as a function is hot, not on a background compiler thread: on a loaded
+// machine (the test suite on 2 cores) the background compile can land after every measured round, which then
+// all run unoptimised code that boxes numbers. Set when a test file imports this helper, before its warm-ups.
+v8.setFlagsFromString('--no-concurrent-recompilation');
+
 /**
  * Heap growth of the steady state of a hot loop: the smallest growth over several measured rounds, each
  * after a full GC. A round that ran while the optimising compiler had not yet delivered (slow or loaded CI
