@@ -1127,7 +1127,7 @@ $('history-clear-btn').addEventListener('click', async (e) => {
 });
 
 // strategies: registry, current state, parameter form generated from the schema
-const strat = { registry: [], current: null };
+const strat = { registry: [], current: null, formFor: '', dirty: false };
 
 async function loadStrategies() {
   try {
@@ -1139,7 +1139,9 @@ async function loadStrategies() {
     sel.innerHTML = strat.registry.map((d) => `<option value="${esc(d.name)}">${esc(d.name)}${d.name === strat.current?.name ? ' (running)' : ''}</option>`).join('');
     if (keep) sel.value = keep;
     setStrategyState(strat.current);
-    renderStrategyForm();
+    // a refresh never throws away what the operator is typing: the form is rebuilt only when it shows another
+    // strategy, or has no edits
+    if (!strat.dirty || strat.formFor !== sel.value) renderStrategyForm();
   } catch (e) {
     showMessage('error', `strategies — ${e.message}`);
   }
@@ -1147,6 +1149,8 @@ async function loadStrategies() {
 
 function renderStrategyForm() {
   const name = $('strategy-select').value;
+  strat.formFor = name;
+  strat.dirty = false;
   const def = strat.registry.find((d) => d.name === name);
   const form = $('strategy-params');
   form.innerHTML = '';
@@ -1210,6 +1214,9 @@ function afterStrategy(r) {
 }
 
 $('strategy-select').addEventListener('change', renderStrategyForm);
+$('strategy-params').addEventListener('input', () => {
+  strat.dirty = true;
+});
 $('strategy-activate-btn').addEventListener('click', (e) => {
   const name = $('strategy-select').value;
   if (name) act(e.currentTarget, `Activate ${name}`, `/strategies/${encodeURIComponent(name)}/activate`, {}, afterStrategy);
@@ -1228,7 +1235,11 @@ $('strategy-params-btn').addEventListener('click', (e) => {
     showMessage('error', err.message);
     return;
   }
-  act(e.currentTarget, `Parameters of ${name}`, `/strategies/${encodeURIComponent(name)}/params`, params, afterStrategy);
+  act(e.currentTarget, `Parameters of ${name}`, `/strategies/${encodeURIComponent(name)}/params`, params, (r) => {
+    // applied: the form shows the running values again
+    strat.dirty = false;
+    afterStrategy(r);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------
