@@ -1142,6 +1142,8 @@ async function loadStrategies() {
     // a refresh never throws away what the operator is typing: the form is rebuilt only when it shows another
     // strategy, or has no edits
     if (!strat.dirty || strat.formFor !== sel.value) renderStrategyForm();
+    // how many reloads completed (tests wait for the one an action started)
+    document.body.dataset.strategiesLoaded = String(Number(document.body.dataset.strategiesLoaded ?? '0') + 1);
   } catch (e) {
     showMessage('error', `strategies — ${e.message}`);
   }

@@ -224,6 +224,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`dashboard in headless Chromium${HAVE_CHROMIUM ?
   it('strategy controls: deactivate, activate, parameters (a bad value shows the validation error)', async () => {
     const current = fake.strategy.name;
     expect(await page.inputValue('#strategy-select')).toBe(current);
+    const loadsBefore = Number(await page.evaluate(() => document.body.dataset.strategiesLoaded ?? '0'));
     await page.click('#strategy-deactivate-btn');
     await until('deactivated', async () => !fake.strategy.active && (await text('#strategy-state')).includes('off'));
     await page.click('#strategy-activate-btn');
@@ -232,8 +233,17 @@ describe.skipIf(!HAVE_CHROMIUM)(`dashboard in headless Chromium${HAVE_CHROMIUM ?
     const def = listStrategies().find((d) => d.name === current)!;
     const numeric = def.params.find((p) => (p.type === 'number' || p.type === 'integer') && typeof p.max === 'number' && p.max < 1e12);
     if (numeric && typeof numeric.max === 'number') {
+      // the strategies the activation reloaded have arrived (the form is rebuilt with them)
+      await until('strategies reloaded', async () => (await page.evaluate(() => document.body.dataset.strategiesLoaded ?? '0')) === String(loadsBefore + 2));
       await page.fill(`#param-${numeric.name}`, String(numeric.max * 10 + 1));
-      await page.click('#strategy-params-btn');
+      expect(await page.inputValue(`#param-${numeric.name}`)).toBe(String(numeric.max * 10 + 1));
+      const [resp] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/params') && r.request().method() === 'POST'),
+        page.click('#strategy-params-btn'),
+      ]);
+      // the API refused it, naming the parameter, and the page shows that answer
+      expect(resp.status()).toBe(400);
+      expect(((await resp.json()) as { error: string }).error).toContain(numeric.name);
       await until('validation error', async () => (await attr('#message', 'data-kind')) === 'error' && (await text('#message')).includes(numeric.name));
       expect(await text('#message')).toContain('400');
       expect(fake.strategy.params[numeric.name]).not.toBe(numeric.max * 10 + 1);

@@ -1,10 +1,11 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-// Optimise on the main thread as soon as a function is hot, not on a background compiler thread: on a loaded
+// Optimise (and on-stack-replace hot loops) on the main thread, not on a background compiler thread: on a loaded
 // machine (the test suite on 2 cores) the background compile can land after every measured round, which then
 // all run unoptimised code that boxes numbers. Set when a test file imports this helper, before its warm-ups.
 v8.setFlagsFromString('--no-concurrent-recompilation');
+v8.setFlagsFromString('--no-concurrent-osr');
 
 /**
  * Heap growth of the steady state of a hot loop: the smallest growth over several measured rounds, each
