@@ -316,8 +316,9 @@ export const DEFAULT_CONFIG: EngineConfig = {
   // the registry's defaults: ping-pong's own parameters and the shared exit and sizing ones (all off)
   strategy: { name: 'ping-pong', params: strategyDefaults('ping-pong') },
   // the event-bus system's rules, sized for paper trading on the simulator's BTC and ETH (spreads of a tick:
-  // no minimum spread; no notional cap beyond the quantity caps)
-  risk: { preset: 'eventBus', maxOrderQty: 0.01, maxPositionQty: 0.01, maxPositionNotional: 0, minSpreadBps: 0 },
+  // no minimum spread; no notional cap beyond the quantity caps); no pause after losing round trips: the
+  // demo strategy (ping-pong) pays the spread on every one
+  risk: { preset: 'eventBus', maxOrderQty: 0.01, maxPositionQty: 0.01, maxPositionNotional: 0, minSpreadBps: 0, maxConsecutiveLosses: 0 },
   // no journal unless a file names one (config/default.json does): tests and benches keep none
   journal: { path: '', synchronous: 'full', unknownOrders: 'cancel' },
   // the dashboard on any free port unless a file names one (config/default.json: 8787)
