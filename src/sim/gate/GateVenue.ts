@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
+import { listenExclusive } from '../../net/uwsListen.js';
 import type { Logger } from 'pino';
 import uWS from 'uWebSockets.js';
 import type { HttpResponse } from 'uWebSockets.js';
@@ -166,39 +166,6 @@ const STATUS_TEXT: Record<number, string> = {
 const MAX_BODY = 256 * 1024;
 const MAX_RATE = 500_000;
 const WS_PATHS = ['/v4/ws/usdt', '/v4/ws/futures/usdt'];
-/** uSockets' LIBUS_LISTEN_EXCLUSIVE_PORT. */
-const LISTEN_EXCLUSIVE = 1;
-
-type ListenCb = (ls: uWS.us_listen_socket | false) => void;
-interface ListenWithOptions {
-  listen(host: string, port: number, options: number, cb: ListenCb): unknown;
-}
-
-async function probeFreePort(host: string): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, host, () => resolve());
-  });
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (addr === null || typeof addr === 'string') throw new Error('sim gate: cannot probe a free port');
-  return addr.port;
-}
-
-/** Explicit-port exclusive listen (see the Binance venue: SO_REUSEADDR only for non-zero ports). */
-async function listenExclusive(app: uWS.TemplatedApp, host: string, wanted: number): Promise<{ listenSocket: uWS.us_listen_socket; port: number }> {
-  for (let attempt = 0; ; attempt++) {
-    const port = wanted !== 0 ? wanted : await probeFreePort(host);
-    let got: uWS.us_listen_socket | false = false;
-    (app as unknown as ListenWithOptions).listen(host, port, LISTEN_EXCLUSIVE, (ls) => {
-      got = ls;
-    });
-    const ls = got as uWS.us_listen_socket | false;
-    if (ls) return { listenSocket: ls, port: uWS.us_socket_local_port(ls as unknown as uWS.us_socket) };
-    if (wanted !== 0 || attempt >= 4) throw new Error(`sim gate: cannot listen on ${host}:${port}`);
-  }
-}
 
 function feePpm(rate: string | undefined, dflt: string): { ppm: number; text: string } {
   const text = rate ?? dflt;
@@ -608,7 +575,7 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
     });
   });
 
-  const { listenSocket, port } = await listenExclusive(app, host, opts.port ?? 0);
+  const { listenSocket, port } = await listenExclusive(app, host, opts.port ?? 0, 'sim gate');
   const timer = setInterval(onTick, Math.max(1, opts.tickIntervalMs ?? 1));
   const slowTimer = setInterval(slowTick, 250);
   const pinger = setInterval(() => {

@@ -92,11 +92,7 @@ export class BinanceOrderEncoder {
     p = put(out, p, this.clidPrefix);
     p = writeScaled(out, p, f64[base + IN.INTENT_ID]!, 1, 0);
     p = put(out, p, K_RESP);
-    p = put(out, p, K_RECV);
-    p = writeScaled(out, p, this.recvWindow, 1, 0);
-    p = put(out, p, K_TS);
-    p = writeScaled(out, p, Math.floor(timestampMs), 1, 0);
-    return this.sign(out, p);
+    return this.finish(out, p, timestampMs);
   }
 
   /**
@@ -141,11 +137,7 @@ export class BinanceOrderEncoder {
     p = put(out, p, K_CLIENT_ALGO);
     p = put(out, p, this.clidPrefix);
     p = writeScaled(out, p, f64[base + IN.INTENT_ID]!, 1, 0);
-    p = put(out, p, K_RECV);
-    p = writeScaled(out, p, this.recvWindow, 1, 0);
-    p = put(out, p, K_TS);
-    p = writeScaled(out, p, Math.floor(timestampMs), 1, 0);
-    return this.sign(out, p);
+    return this.finish(out, p, timestampMs);
   }
 
   /** Writes the signed body of `DELETE /fapi/v1/algoOrder` for the conditional order of intent `targetIntentId`. */
@@ -157,11 +149,7 @@ export class BinanceOrderEncoder {
     p = put(out, p, K_CLIENT_ALGO);
     p = put(out, p, this.clidPrefix);
     p = writeScaled(out, p, targetIntentId, 1, 0);
-    p = put(out, p, K_RECV);
-    p = writeScaled(out, p, this.recvWindow, 1, 0);
-    p = put(out, p, K_TS);
-    p = writeScaled(out, p, Math.floor(timestampMs), 1, 0);
-    return this.sign(out, p);
+    return this.finish(out, p, timestampMs);
   }
 
   /**
@@ -181,11 +169,7 @@ export class BinanceOrderEncoder {
     p = writeScaled(out, p, f64[base + IN.QTY_STEPS]!, inst.stepUnits, inst.qtyScale);
     p = put(out, p, K_PRICE);
     p = writeScaled(out, p, f64[base + IN.PRICE_TICKS]!, inst.tickUnits, inst.priceScale);
-    p = put(out, p, K_RECV);
-    p = writeScaled(out, p, this.recvWindow, 1, 0);
-    p = put(out, p, K_TS);
-    p = writeScaled(out, p, Math.floor(timestampMs), 1, 0);
-    return this.sign(out, p);
+    return this.finish(out, p, timestampMs);
   }
 
   /**
@@ -201,7 +185,12 @@ export class BinanceOrderEncoder {
     p = put(out, p, K_ORIG_CLID);
     p = put(out, p, this.clidPrefix);
     p = writeScaled(out, p, targetIntentId, 1, 0);
-    p = put(out, p, K_RECV);
+    return this.finish(out, p, timestampMs);
+  }
+
+  /** Every body ends alike: recvWindow, timestamp, then the signature over all bytes before it. */
+  private finish(out: Uint8Array, pos: number, timestampMs: number): number {
+    let p = put(out, pos, K_RECV);
     p = writeScaled(out, p, this.recvWindow, 1, 0);
     p = put(out, p, K_TS);
     p = writeScaled(out, p, Math.floor(timestampMs), 1, 0);
