@@ -162,6 +162,8 @@ class RecordTape {
   firstMs = NaN;
   /** the clock after the file's last line */
   endMs = NaN;
+  /** the clock at the file's first timed line (where a run starting with this file starts) */
+  startMs = NaN;
 
   constructor(readonly slotWords: number) {
     this.f64 = new Float64Array(slotWords * 4096);
@@ -195,6 +197,10 @@ class RecordTape {
   }
 }
 
+/** Tapes kept per process (file and symbols), oldest dropped first. */
+const TAPES = new Map<string, RecordTape>();
+const MAX_TAPES = 8;
+
 export class Backtester {
   readonly symbols: string[];
   readonly instruments: Instrument[];
@@ -215,8 +221,11 @@ export class Backtester {
    * exchange does not depend on the feed handler: a lap replayed from a tape has none.
    */
   private readonly exchangeBooks: BookMirror;
-  /** Decoded ring-A records per file, kept from the first lap: later laps replay them without decoding. */
-  private readonly tapes = new Map<string, RecordTape>();
+  /**
+   * Decoded ring-A records per file, kept from the first lap: later laps (and later backtests of the same
+   * file and symbols in this process: a sweep's worker runs many) replay them without decoding.
+   */
+  private readonly tapes = TAPES;
   private recording: RecordTape | null = null;
 
   /** ring-A records: seen by the exchange (absolute count), delivered to the strategy, and each one's due time */
@@ -298,7 +307,8 @@ export class Backtester {
 
   /** Replays one file (from its tape after the first lap); returns the time (ms, before the lap offset) of its first line. */
   private replayFile(file: string, offsetMs: number): { first: number } {
-    const tape = this.tapes.get(file);
+    const key = `${file}|${this.symbols.join(',')}`;
+    const tape = this.tapes.get(key);
     if (tape !== undefined && this.config.tape !== false) return this.replayTape(tape, offsetMs);
     if (this.config.tape !== false) this.recording = new RecordTape(MARKET_SLOT_BYTES / 8);
     try {
@@ -306,7 +316,8 @@ export class Backtester {
     } finally {
       if (this.recording !== null) {
         this.recording.endMs = this.lastLineMs - offsetMs;
-        this.tapes.set(file, this.recording);
+        if (this.tapes.size >= MAX_TAPES) this.tapes.delete(this.tapes.keys().next().value as string);
+        this.tapes.set(key, this.recording);
         this.recording = null;
       }
     }
@@ -324,7 +335,8 @@ export class Backtester {
     for (let l = 0; l < tape.lines; l++) {
       const now = tape.lineMs[l]! + offsetMs;
       this.lastLineMs = now;
-      if (this.startMs !== this.startMs) this.start(now);
+      // the run starts where a decoding run would: at the file's first timed line, not its first market line
+      if (this.startMs !== this.startMs) this.start(tape.startMs === tape.startMs ? tape.startMs + offsetMs : now);
       this.drain(now);
       this.sampleUntil(now);
       this.marketLines++;
@@ -382,6 +394,7 @@ export class Backtester {
         if (this.lastLineMs !== this.lastLineMs || line.msgEnd <= line.msgStart || line.msgIsString) continue;
         const now = this.lastLineMs;
         if (this.startMs !== this.startMs) this.start(now);
+        if (this.recording !== null && this.recording.startMs !== this.recording.startMs) this.recording.startMs = now - offsetMs;
         if (line.src === RecordingSource.Ws) {
           this.drain(now);
           this.sampleUntil(now);
