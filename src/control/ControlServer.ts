@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, WebSocket } from 'uWebSockets.js';
 import { listenExclusive } from '../net/uwsListen.js';
+import { readBody, trackAborted } from '../net/uwsBody.js';
 import { ControlRequestError, type ControlTarget, type TradingAction } from './ControlTarget.js';
 
 /**
@@ -170,12 +171,9 @@ export class ControlServer {
     const query = new URLSearchParams(req.getQuery() ?? '');
     const auth = req.getHeader('authorization');
     const contentType = req.getHeader('content-type');
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
+    const state = trackAborted(res);
     const send = (r: Reply): void => {
-      if (aborted) return;
+      if (state.aborted) return;
       this.countStatus(r.status);
       res.cork(() => {
         res.writeStatus(STATUS[r.status] ?? `${r.status} Error`);
@@ -201,25 +199,11 @@ export class ControlServer {
       send(error(405, `${method.toUpperCase()} is not allowed; use GET or POST`));
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    res.onData((chunk, isLast) => {
-      if (aborted || done) return;
-      size += chunk.byteLength;
-      if (size > MAX_BODY) {
-        done = true;
-        send(error(413, `request body is larger than ${MAX_BODY} bytes`));
-        return;
-      }
-      chunks.push(Buffer.from(chunk.slice(0)));
-      if (!isLast) return;
-      done = true;
+    readBody(res, state, MAX_BODY, () => send(error(413, `request body is larger than ${MAX_BODY} bytes`)), (body) => {
       if (!this.authorized(auth)) {
         send(error(401, 'missing or wrong bearer token (Authorization: Bearer <token>; the token was printed at first start)'));
         return;
       }
-      const body = Buffer.concat(chunks).toString('utf8');
       let parsed: unknown = {};
       if (body.trim() !== '') {
         if (!contentType.toLowerCase().startsWith('application/json')) {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import uWS from 'uWebSockets.js';
 import type { HttpResponse, WebSocket } from 'uWebSockets.js';
 import { listenExclusive } from '../../net/uwsListen.js';
+import { readBody, trackAborted } from '../../net/uwsBody.js';
 import { formatScaled, parseScaled } from '../../core/decimal.js';
 import { resolveInstruments, type InstrumentSpec } from '../instruments.js';
 import { KlineBook } from '../market/Klines.js';
@@ -840,38 +841,19 @@ export async function startBinanceVenue(opts: BinanceVenueOptions = {}): Promise
     const path = req.getUrl();
     const query = req.getQuery() ?? '';
     const key = req.getHeader('x-mbx-apikey');
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    res.onData((chunk, isLast) => {
-      if (aborted || done) return;
-      if (chunk.byteLength > 0) {
-        size += chunk.byteLength;
-        if (size > MAX_BODY) {
-          done = true;
-          writeResponse(res, { status: 413, body: errorJson(E.tooLarge()), headers: [['X-MBX-USED-WEIGHT-1M', String(rest.usedWeight())]] });
-          return;
-        }
-        // The chunk is neutered when this callback returns: copy it.
-        chunks.push(Buffer.from(new Uint8Array(chunk)));
-      }
-      if (!isLast) return;
-      done = true;
-      const body = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
+    const state = trackAborted(res);
+    const tooLarge = (): void => writeResponse(res, { status: 413, body: errorJson(E.tooLarge()), headers: [['X-MBX-USED-WEIGHT-1M', String(rest.usedWeight())]] });
+    readBody(res, state, MAX_BODY, tooLarge, (body) => {
       const ctl = controlEndpoint ? wire.control(method, path, query, body) : null;
       if (ctl !== null) {
-        if (!aborted) writeResponse(res, ctl);
+        if (!state.aborted) writeResponse(res, ctl);
         return;
       }
       const req: RestRequest = { method, path, query, body, apiKey: key };
       // Order delays and request faults answer later (or never); the direct path otherwise.
-      if (wire.restActive && wire.restRequest(req, res, () => aborted)) return;
+      if (wire.restActive && wire.restRequest(req, res, () => state.aborted)) return;
       const r = safeRest(req);
-      if (!aborted) writeResponse(res, r);
+      if (!state.aborted) writeResponse(res, r);
       scheduleFlush();
     });
   });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { listenExclusive } from '../../net/uwsListen.js';
+import { readBody, trackAborted } from '../../net/uwsBody.js';
 import type { Logger } from 'pino';
 import uWS from 'uWebSockets.js';
 import type { HttpResponse } from 'uWebSockets.js';
@@ -542,27 +543,9 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
     const timestamp = req.getHeader('timestamp');
     const sign = req.getHeader('sign');
     const exptime = req.getHeader('x-gate-exptime');
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    res.onData((chunk, isLast) => {
-      if (aborted || done) return;
-      if (chunk.byteLength > 0) {
-        size += chunk.byteLength;
-        if (size > MAX_BODY) {
-          done = true;
-          writeResponse(res, { status: 413, body: errorJson(GE.tooLarge()), headers: [] });
-          return;
-        }
-        chunks.push(Buffer.from(new Uint8Array(chunk)));
-      }
-      if (!isLast) return;
-      done = true;
-      const body = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
+    const state = trackAborted(res);
+    const tooLarge = (): void => writeResponse(res, { status: 413, body: errorJson(GE.tooLarge()), headers: [] });
+    readBody(res, state, MAX_BODY, tooLarge, (body) => {
       let r: GateRestResponse;
       try {
         r = rest.handle({ method, path, query, body, key, timestamp, sign, exptime });
@@ -570,7 +553,7 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
         log?.error({ err: e, method, path }, 'sim gate: REST handler failed');
         r = { status: 500, body: errorJson(GE.internal()), headers: [] };
       }
-      if (!aborted) writeResponse(res, r);
+      if (!state.aborted) writeResponse(res, r);
       scheduleFlush();
     });
   });
