@@ -5,6 +5,7 @@
  * ccxt gives must equal our record's word exactly. Runs on a few of our own frames always (when ccxt is
  * installed) and on every market frame of the shared fixtures and recordings when they are there.
  */
+import { syntheticMarket } from '../bench/micro/decode.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SymbolRegistry } from '../src/core/SymbolRegistry.js';
@@ -101,39 +102,6 @@ const SYMBOLS = [
   'BTCBUSD_210129',
 ];
 
-/**
- * A raw exchangeInfo entry for `symbol`, for contracts the trimmed exchangeInfo fixture lacks: the fields
- * ccxt's parseMarket reads, with the venue's shape (values are placeholders; only id/symbol matter here).
- */
-function syntheticMarket(symbol: string): Obj {
-  const delivery = symbol.includes('_');
-  const pair = delivery ? symbol.slice(0, symbol.indexOf('_')) : symbol;
-  const quote = pair.endsWith('BUSD') ? 'BUSD' : 'USDT';
-  return {
-    symbol,
-    pair,
-    contractType: delivery ? 'CURRENT_QUARTER' : 'PERPETUAL',
-    deliveryDate: delivery ? 1611907200000 : 4133404800000,
-    onboardDate: 1569398400000,
-    status: 'TRADING',
-    baseAsset: pair.slice(0, pair.length - quote.length),
-    quoteAsset: quote,
-    marginAsset: quote,
-    pricePrecision: 4,
-    quantityPrecision: 0,
-    baseAssetPrecision: 8,
-    quotePrecision: 8,
-    underlyingType: 'COIN',
-    filters: [
-      { minPrice: '0.0001', maxPrice: '100000', filterType: 'PRICE_FILTER', tickSize: '0.0001' },
-      { stepSize: '1', filterType: 'LOT_SIZE', maxQty: '1000000', minQty: '1' },
-      { stepSize: '1', filterType: 'MARKET_LOT_SIZE', maxQty: '100000', minQty: '1' },
-      { notional: '5', filterType: 'MIN_NOTIONAL' },
-    ],
-    orderTypes: ['LIMIT', 'MARKET'],
-    timeInForce: ['GTC', 'IOC', 'FOK', 'GTX'],
-  };
-}
 
 /** binanceusdm with markets from the exchangeInfo fixture (when there) plus synthetic ones for the rest. */
 function makeCcxt(): CcxtUsdm {

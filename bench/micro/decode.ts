@@ -133,7 +133,7 @@ function parseDepth(buf: Buffer): void {
 // ---------------------------------------------------------------- ccxt (optional)
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-type Obj = { [k: string]: Json };
+export type Obj = { [k: string]: Json };
 
 interface CcxtMarket {
   id: string;
@@ -225,8 +225,11 @@ const BENCH_SYMBOLS = [
   'BTCBUSD_210129',
 ];
 
-/** An exchangeInfo entry for a contract the trimmed exchangeInfo fixture lacks (what parseMarket reads). */
-function syntheticMarket(symbol: string): Obj {
+/**
+ * An exchangeInfo entry for a contract the trimmed exchangeInfo fixture lacks: the fields ccxt's parseMarket
+ * reads, with the venue's shape (values are placeholders; only id/symbol matter). Shared with the ccxt test.
+ */
+export function syntheticMarket(symbol: string): Obj {
   const delivery = symbol.includes('_');
   const pair = delivery ? symbol.slice(0, symbol.indexOf('_')) : symbol;
   const quote = pair.endsWith('BUSD') ? 'BUSD' : 'USDT';
@@ -248,6 +251,7 @@ function syntheticMarket(symbol: string): Obj {
     filters: [
       { minPrice: '0.0001', maxPrice: '100000', filterType: 'PRICE_FILTER', tickSize: '0.0001' },
       { stepSize: '1', filterType: 'LOT_SIZE', maxQty: '1000000', minQty: '1' },
+      { stepSize: '1', filterType: 'MARKET_LOT_SIZE', maxQty: '100000', minQty: '1' },
       { notional: '5', filterType: 'MIN_NOTIONAL' },
     ],
     orderTypes: ['LIMIT', 'MARKET'],
