@@ -785,6 +785,8 @@ export interface RecordedKindResult {
   ccxtFullNs: number;
   /** ccxt's WsClient.onMessage: the full path plus its big-int regex rewrite */
   ccxtOnMessageNs: number;
+  /** a loop that only reads every byte of the frame once: the floor of any byte-level decoder in JS */
+  readBytesNs: number;
   /** from the fixture files, not the recordings: not in the overall figures */
   fixtureOnly: boolean;
 }
@@ -814,6 +816,7 @@ export interface RecordedDecodeResult {
     ccxtParseNs: number;
     ccxtFullNs: number;
     ccxtOnMessageNs: number;
+    readBytesNs: number;
     vsJson: number;
     vsCcxtParse: number;
     vsCcxtFull: number;
@@ -854,6 +857,7 @@ export async function runRecordedDecodeBench(opts: { passes?: number; log?: (m: 
     ccxtParseNs: NaN,
     ccxtFullNs: NaN,
     ccxtOnMessageNs: NaN,
+    readBytesNs: NaN,
     vsJson: NaN,
     vsCcxtParse: NaN,
     vsCcxtFull: NaN,
@@ -880,7 +884,7 @@ export async function runRecordedDecodeBench(opts: { passes?: number; log?: (m: 
   }
 
   const ring = SpscRing.create('bench.decode.recorded', 4096, MARKET_SLOT_BYTES);
-  const times = sets.map(() => ({ ours: [] as number[], json: [] as number[], parse: [] as number[], full: [] as number[], onMessage: [] as number[] }));
+  const times = sets.map(() => ({ ours: [] as number[], json: [] as number[], parse: [] as number[], full: [] as number[], onMessage: [] as number[], bytes: [] as number[] }));
   const now = (): number => performance.now();
   let unsynced = 0;
 
@@ -896,6 +900,22 @@ export async function runRecordedDecodeBench(opts: { passes?: number; log?: (m: 
     const dt = now() - t0;
     ring.release(ring.poll());
     if (recs !== set.records) throw new Error(`${set.kind}: ${recs} records, expected ${set.records}`);
+    return dt;
+  };
+  // every byte read once, nothing else: what no byte-level decoder written in JS can beat
+  let byteSum = 0;
+  const readBytes = (b: Buffer, start: number, end: number): number => {
+    let x = 0;
+    for (let i = start; i < end; i++) x = (x + b[i]!) | 0;
+    return x;
+  };
+  const passBytes = (set: FrameSet): number => {
+    const frames = set.frames;
+    let x = 0;
+    const t0 = now();
+    for (let i = 0; i < frames.length; i++) x = (x + readBytes(frames[i]!, 0, frames[i]!.length)) | 0;
+    const dt = now() - t0;
+    byteSum ^= x;
     return dt;
   };
   const passWith = (set: FrameSet, route: (b: Buffer) => void): number => {
@@ -928,6 +948,7 @@ export async function runRecordedDecodeBench(opts: { passes?: number; log?: (m: 
   // one untimed pass of everything first (JIT, ccxt's caches)
   sets.forEach((set, k) => {
     passOurs(set);
+    passBytes(set);
     passWith(set, viaJsonAny);
     if (parse !== null) passWith(set, parse);
     if (feed !== null) {
@@ -939,7 +960,7 @@ export async function runRecordedDecodeBench(opts: { passes?: number; log?: (m: 
     sets.forEach((set, k) => {
       const t = times[k]!;
       // rotate the order of the routes from pass to pass
-      const routes: Array<() => void> = [() => t.ours.push(passOurs(set)), () => t.json.push(passWith(set, viaJsonAny))];
+      const routes: Array<() => void> = [() => t.ours.push(passOurs(set)), () => t.json.push(passWith(set, viaJsonAny)), () => t.bytes.push(passBytes(set))];
       if (parse !== null) routes.push(() => t.parse.push(passWith(set, parse)));
       if (feed !== null) {
         routes.push(() => t.full.push(passFull(k, false)));
@@ -962,6 +983,7 @@ export async function runRecordedDecodeBench(opts: { passes?: number; log?: (m: 
       ccxtParseNs: per(t.parse),
       ccxtFullNs: per(t.full),
       ccxtOnMessageNs: per(t.onMessage),
+      readBytesNs: per(t.bytes),
       fixtureOnly: set.fixtureOnly,
     };
   });
@@ -976,6 +998,7 @@ export async function runRecordedDecodeBench(opts: { passes?: number; log?: (m: 
     ccxtParseNs: total((x) => x.ccxtParseNs),
     ccxtFullNs: total((x) => x.ccxtFullNs),
     ccxtOnMessageNs: total((x) => x.ccxtOnMessageNs),
+    readBytesNs: total((x) => x.readBytesNs),
     vsJson: 0,
     vsCcxtParse: 0,
     vsCcxtFull: 0,
@@ -985,6 +1008,7 @@ export async function runRecordedDecodeBench(opts: { passes?: number; log?: (m: 
   overall.vsCcxtParse = overall.ccxtParseNs / oursNs;
   overall.vsCcxtFull = overall.ccxtFullNs / oursNs;
   overall.vsCcxtOnMessage = overall.ccxtOnMessageNs / oursNs;
+  if (byteSum === 0x7fffffff) log('(byte sum sentinel)'); // keeps the byte loop observable
   const passCheck = unsynced === 0 ? 'every timed depth pass verified so' : `${unsynced} timed depth passes FAILED that check`;
   const ccxtCheck = feed === null ? '' : `${feed.check}; ${passCheck}; ${crossCheck}`;
   // the full path only counts if ccxt really applied the deltas in every timed pass
@@ -1019,6 +1043,7 @@ function printRecorded(r: RecordedDecodeResult, log: (m: string) => void): void 
       'ccxt parse ns': ns(k.ccxtParseNs),
       'ccxt handleMessage ns': ns(k.ccxtFullNs),
       'ccxt onMessage ns': ns(k.ccxtOnMessageNs),
+      'read bytes ns': ns(k.readBytesNs),
       'vs JSON': x(k.jsonNs, k.oursNs),
       'vs ccxt parse': x(k.ccxtParseNs, k.oursNs),
       'vs ccxt handleMessage': x(k.ccxtFullNs, k.oursNs),
@@ -1042,6 +1067,10 @@ function printRecorded(r: RecordedDecodeResult, log: (m: string) => void): void 
       'and the big-int regex of ccxt\'s WsClient.onMessage (column "ccxt onMessage").',
   );
   log(`  for reference, ours vs ccxt's parse functions alone: ${f1(o.vsCcxtParse)}x; vs ccxt onMessage: ${f1(o.vsCcxtOnMessage)}x`);
+  log(
+    `  floor: a JS loop that only reads every byte once takes ${f1(o.readBytesNs)} ns/frame; ours is ${x(o.oursNs, o.readBytesNs)} that, ` +
+      `and a decoder as fast as that loop would be ${x(o.jsonNs, o.readBytesNs)} JSON.parse and ${x(o.ccxtFullNs, o.readBytesNs)} ccxt's full path`,
+  );
 }
 
 export interface DecodeBenchResult {
