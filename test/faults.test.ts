@@ -774,11 +774,13 @@ describe('fault specs and the control endpoint', () => {
     try {
       expect(await main(['sim', '--latency', 'pareto:1ms'])).toBe(2);
       expect(await main(['sim', '--latency', 'file:/nonexistent/lat.json'])).toBe(2);
-      expect(await main(['sim', '--venue', 'gate', '--latency', '1ms'])).toBe(2);
+      // the Gate dialect reads --latency through the same checks
+      expect(await main(['sim', '--venue', 'gate', '--latency', 'weibull:1ms'])).toBe(2);
     } finally {
       process.stderr.write = err;
     }
     expect(said.join('')).toMatch(/unknown kind "pareto"/);
+    expect(said.join('')).toMatch(/unknown kind "weibull"/);
     expect(said.join('')).toMatch(/cannot read latency file/);
   });
 });

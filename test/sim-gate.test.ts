@@ -407,12 +407,19 @@ describe.skipIf(!HAVE_SHARED_FIXTURES)('sim gate: orders', () => {
     const v = await venue({ rate: 4000, seed: 3 });
     const c = await connect(v.wsUrl);
     await subscribe(c, 'futures.trades', ['ETH_USDT']);
-    // A buy at the best bid rests (it does not cross); the market soon trades through it.
-    const px = v.top('ETH_USDT').bid;
-    const r = await signed(v, 'POST', '/orders', '', JSON.stringify({ contract: 'ETH_USDT', size: 1, price: px, tif: 'gtc' }));
-    expect((r.json as Obj)['status']).toBe('open');
-    const [id] = rawIds(r.text);
-    await waitFor(() => v.fills().some((f) => f.maker), 10_000);
+    // A buy at the best bid rests (it does not cross) until the market trades through it. The random walk
+    // may drift away from it for long, so a bid left behind is moved back to the touch (cancel, place).
+    const makerFilled = (): boolean => v.fills().some((f) => f.maker);
+    let id = '';
+    for (let round = 0; round < 30 && !makerFilled(); round++) {
+      if (id !== '') await signed(v, 'DELETE', `/orders/${id}`); // answers ORDER_FINISHED if it just filled
+      if (makerFilled()) break;
+      const r = await signed(v, 'POST', '/orders', '', JSON.stringify({ contract: 'ETH_USDT', size: 1, price: v.top('ETH_USDT').bid, tif: 'gtc' }));
+      expect((r.json as Obj)['status']).toBe('open');
+      id = rawIds(r.text)[0]!;
+      await waitFor(makerFilled, 1000).catch(() => undefined);
+    }
+    expect(makerFilled()).toBe(true);
     const o = (await signed(v, 'GET', `/orders/${id}`)).json as Obj;
     expect([o['status'], o['finish_as'], o['left']]).toEqual(['finished', 'filled', 0]);
     expect(((await signed(v, 'GET', '/positions/ETH_USDT')).json as Obj)['size']).toBe(1);

@@ -286,23 +286,14 @@ async function simCommand(argv: string[]): Promise<number> {
   only(args, ['venue', 'port', 'rate', 'seed', 'symbols', 'strict-paths', 'enforce-rate-limits', 'listen-key-validity-ms', 'initial-balance', 'liquidation-probability', 'latency', ...SIM_SOURCE_OPTIONS, ...SIM_MIRROR_OPTIONS], 'sim');
   const venue = str(args, 'venue') ?? 'binance';
   if (venue !== 'binance' && venue !== 'gate') throw new UsageError(`hft sim: --venue must be binance or gate; got ${JSON.stringify(venue)}`);
-  const sourceOpts = simSourceOptions(args, venue);
+  const sourceOpts = venue === 'binance' ? simSourceOptions(args) : {};
+  const gateSourceOpts = venue === 'gate' ? simSourceOptions(args, 'gate') : {};
   const port = num(args, 'port', { min: 0, max: 65535, int: true }) ?? 0;
   const rate = num(args, 'rate', { min: 1, max: 200_000, int: true }) ?? 2000;
   const seed = num(args, 'seed', { min: 0, max: 2 ** 31 - 1, int: true }) ?? 42;
   const symbolsArg = str(args, 'symbols');
   const symbols = symbolsArg ? symbolsArg.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const latencyArgs = args.options.get('latency');
-  if (venue === 'gate' && latencyArgs) throw new UsageError('hft sim: --latency is for --venue binance');
-  if (venue === 'gate') {
-    const { startGateVenue, describeGateVenue } = await import('../sim/gate/GateVenue.js');
-    const g = await startGateVenue({ port, rate, seed, ...(symbols ? { contracts: symbols } : {}), enforceRateLimits: flag(args, 'enforce-rate-limits') });
-    process.stdout.write(JSON.stringify(describeGateVenue(g)) + '\n');
-    await waitForSignal();
-    await g.close();
-    return 0;
-  }
-  const { startBinanceVenue } = await import('../sim/binance/BinanceVenue.js');
   let latency;
   if (latencyArgs) {
     const { latencyOptionsFromArgs, LatencyModel, LatencySpecError } = await import('../sim/latency/Latency.js');
@@ -315,6 +306,15 @@ async function simCommand(argv: string[]): Promise<number> {
       throw e;
     }
   }
+  if (venue === 'gate') {
+    const { startGateVenue, describeGateVenue } = await import('../sim/gate/GateVenue.js');
+    const g = await startGateVenue({ port, rate, seed, ...(symbols ? { contracts: symbols } : {}), enforceRateLimits: flag(args, 'enforce-rate-limits'), ...(latency !== undefined ? { latency } : {}), ...gateSourceOpts });
+    process.stdout.write(JSON.stringify({ ...describeGateVenue(g), faults: `${g.origin}/_sim/faults`, ...simSourceSummary(g) }) + '\n');
+    await waitForSignal();
+    await g.close();
+    return 0;
+  }
+  const { startBinanceVenue } = await import('../sim/binance/BinanceVenue.js');
   const listenKeyValidityMs = num(args, 'listen-key-validity-ms', { min: 100, max: 86_400_000, int: true });
   const liquidationProbability = num(args, 'liquidation-probability', { min: 0, max: 1 });
   const initialBalance = str(args, 'initial-balance');

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { BinanceVenueHandle, BinanceVenueOptions } from '../sim/binance/BinanceVenue.js';
+import type { GateVenueHandle, GateVenueOptions } from '../sim/gate/GateVenue.js';
 import type { MirrorSourceOptions } from '../sim/market/MirrorSource.js';
+import { detectRecordingVenue } from '../venues/gate/recording.js';
 import { UsageError, flag, num, str, type ParsedArgs } from './args.js';
 
 /**
@@ -19,7 +21,8 @@ export const SIM_MIRROR_OPTIONS = ['mirror', 'mirror-streams', 'mirror-routing']
 export const SIM_SOURCE_FLAGS = ['loop'] as const;
 
 export const SIM_SOURCE_HELP = `             --source FILE      replay a recording (fixtures/recordings format) instead of the synthetic
-                                market: its symbols, its frames byte-exact, its REST depth snapshots
+                                market: its symbols, its frames byte-exact, its REST depth snapshots; with
+                                --venue gate a Gate recording (its contracts, pushes and order_book snapshots)
              --speed X          replay speed: 0 = as fast as the subscribers read, 1 = real time (default),
                                 N = N times faster
              --loop             start the recording over at its end
@@ -31,11 +34,14 @@ export const SIM_SOURCE_HELP = `             --source FILE      replay a recordi
 `;
 
 /**
- * `{ source }` for startBinanceVenue from the parsed sim arguments; `{}` without --source. Throws a
- * UsageError for --speed/--loop without --source, a missing file, or a venue other than binance (the
- * replay reads Binance payloads).
+ * `{ source }` for startBinanceVenue (venue binance) or startGateVenue (venue gate) from the parsed sim
+ * arguments; `{}` without --source. Throws a UsageError for --speed/--loop without --source, a missing file,
+ * --mirror with gate, or a recording of the other venue given to gate.
  */
-export function simSourceOptions(args: ParsedArgs, venue = 'binance'): Pick<BinanceVenueOptions, 'source'> {
+export function simSourceOptions(args: ParsedArgs, venue?: 'binance'): Pick<BinanceVenueOptions, 'source'>;
+export function simSourceOptions(args: ParsedArgs, venue: 'gate'): Pick<GateVenueOptions, 'source'>;
+export function simSourceOptions(args: ParsedArgs, venue: string): Pick<BinanceVenueOptions, 'source'> | Pick<GateVenueOptions, 'source'>;
+export function simSourceOptions(args: ParsedArgs, venue = 'binance'): Pick<BinanceVenueOptions, 'source'> | Pick<GateVenueOptions, 'source'> {
   const mirror = simMirrorOptions(args, venue);
   if (mirror !== null) {
     if (str(args, 'source') !== undefined) throw new UsageError('hft sim: --mirror and --source are two market sources; give one');
@@ -48,8 +54,13 @@ export function simSourceOptions(args: ParsedArgs, venue = 'binance'): Pick<Bina
     if (speed !== undefined || loop) throw new UsageError('hft sim: --speed and --loop go with --source FILE');
     return {};
   }
-  if (venue !== 'binance') throw new UsageError(`hft sim: --source replays Binance recordings (--venue binance); got --venue ${venue}`);
   if (!existsSync(file)) throw new UsageError(`hft sim: --source: no such file: ${file}`);
+  if (venue === 'gate') {
+    // the Gate replay reads Gate envelopes: a Binance file would replay nothing
+    if (detectRecordingVenue(file) !== 'gate') throw new UsageError(`hft sim: --source ${file} is not a Gate recording (Binance recordings replay with --venue binance)`);
+    return { source: { kind: 'replay', file, speed: speed ?? 1, loop } };
+  }
+  if (venue !== 'binance') throw new UsageError(`hft sim: --source replays Binance recordings (--venue binance) or Gate ones (--venue gate); got --venue ${venue}`);
   return { source: { kind: 'replay', file, speed: speed ?? 1, loop } };
 }
 
@@ -78,7 +89,11 @@ function simMirrorOptions(args: ParsedArgs, venue: string): MirrorSourceOptions 
 }
 
 /** Extra fields for the sim's JSON line when replaying (the file, speed and the recording's symbols) or mirroring. */
-export function simSourceSummary(v: BinanceVenueHandle): Record<string, unknown> {
+export function simSourceSummary(v: BinanceVenueHandle | GateVenueHandle): Record<string, unknown> {
+  if (v.venue === 'gate-futures') {
+    const st = v.replay?.stats();
+    return st ? { source: { kind: 'replay', file: st.file, speed: st.speed, loop: st.loop, frames: st.framesTotal } } : {};
+  }
   if (v.mirror !== null) {
     const m = v.mirror.stats();
     return { source: { kind: 'mirror', rest: m.restUrl, ws: m.wsUrl, streams: m.streams } };

@@ -70,10 +70,15 @@ export type FaultSpec =
    * unknown; default for 503), `unavailable` ("Service Unavailable." = definite failure) or `throttled`
    * (-1008); 500 (-1000); 429 (-1003, Retry-After `retryAfter` s, default 1); 418 (IP ban, Retry-After
    * default 120 s). `executed`: the venue acts on the request anyway (5xx only; default false).
+   * Gate answers its own `{"label","message"}` bodies (src/sim/faults/GateWire.ts); `label` overrides the
+   * label it picks for the status there (e.g. SERVER_ERROR instead of INTERNAL).
    */
-  | ({ kind: 'http'; status: 500 | 503 | 429 | 418; message?: 'unknown' | 'unavailable' | 'throttled'; retryAfter?: number; executed?: boolean } & RequestMatch & FaultTrigger)
-  /** Reject the next orders with these codes (cycled), e.g. -2019, -1008, -5022; the venue does not act. */
-  | ({ kind: 'reject'; code: number | number[]; msg?: string } & RequestMatch & FaultTrigger)
+  | ({ kind: 'http'; status: 500 | 503 | 429 | 418; message?: 'unknown' | 'unavailable' | 'throttled'; retryAfter?: number; executed?: boolean; label?: string } & RequestMatch & FaultTrigger)
+  /**
+   * Reject the next orders with these codes (cycled), e.g. -2019, -1008, -5022; the venue does not act.
+   * Gate rejects by `label` instead (cycled), e.g. INSUFFICIENT_AVAILABLE, ORDER_POC_IMMEDIATE.
+   */
+  | ({ kind: 'reject'; code?: number | number[]; label?: string | string[]; msg?: string } & RequestMatch & FaultTrigger)
   /** The venue clock runs `ms` ahead (negative: behind) of its base clock; 0 restores it. */
   | { kind: 'clockSkew'; ms: number };
 
@@ -118,6 +123,8 @@ const KINDS = new Set<FaultKind>(['drop', 'stall', 'depthGap', 'duplicate', 'reo
 const TARGETS = new Set(['market', 'user', 'api']);
 const REQUESTS = new Set(['place', 'cancel', 'order', 'any']);
 const TRANSPORTS = new Set(['rest', 'wsapi', 'any']);
+/** A Gate error label (protocols.md §2.10): INSUFFICIENT_AVAILABLE, TOO_MANY_REQUESTS, ... */
+const LABEL_RE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 /** Checks a spec from JSON; throws FaultSpecError naming the bad field. */
 export function parseFaultSpec(v: unknown): FaultSpec {
@@ -202,14 +209,19 @@ export function parseFaultSpec(v: unknown): FaultSpec {
       oneOf('message', ['unknown', 'unavailable', 'throttled']);
       num('retryAfter', { min: 0, max: 3 * 86_400, int: true });
       bool('executed');
+      if (o['label'] !== undefined && (typeof o['label'] !== 'string' || !LABEL_RE.test(o['label']))) throw new FaultSpecError('http: "label" must be an upper-case error label such as SERVER_ERROR');
       request();
       trigger();
       break;
     }
     case 'reject': {
       const c = o['code'];
+      const l = o['label'];
+      if (c === undefined && l === undefined) throw new FaultSpecError('reject: "code" (Binance) or "label" (Gate) is required');
       const codes = Array.isArray(c) ? c : [c];
-      if (codes.length === 0 || !codes.every((x) => typeof x === 'number' && Number.isInteger(x) && x < 0)) throw new FaultSpecError('reject: "code" must be a negative integer or a list of them');
+      if (c !== undefined && (codes.length === 0 || !codes.every((x) => typeof x === 'number' && Number.isInteger(x) && x < 0))) throw new FaultSpecError('reject: "code" must be a negative integer or a list of them');
+      const labels = Array.isArray(l) ? l : [l];
+      if (l !== undefined && (labels.length === 0 || !labels.every((x) => typeof x === 'string' && LABEL_RE.test(x)))) throw new FaultSpecError('reject: "label" must be an upper-case error label or a list of them');
       str('msg');
       request();
       trigger();

@@ -19,11 +19,17 @@ import { Raw, trim } from './json.js';
 import { GateMarketData } from './marketData.js';
 import { GateOrderBook, type FeeRates } from './orders.js';
 import { GatePrivate } from './private.js';
-import { API_PREFIX, GateRest, type GateRestResponse } from './rest.js';
+import { API_PREFIX, GateRest, type GateRestRequest, type GateRestResponse } from './rest.js';
 import { updateFrame, type GateSocket } from './socket.js';
 import { GateTrading, type GateContext } from './trading.js';
 import { GateWsApi } from './wsApi.js';
 import { GatePriceOrders } from './priceOrders.js';
+import type { ReplayStats } from '../market/ReplaySource.js';
+import { GateReplayPlayer, GateReplaySource, replayOrderBookResponse, type GateReplayControl, type GateReplayOptions } from './replay.js';
+import type { FaultControl, WireStats } from '../faults/BinanceWire.js';
+import { FaultInjector, type FaultSpec } from '../faults/Faults.js';
+import { GateWire } from '../faults/GateWire.js';
+import { LatencyModel, type LatencyOptions } from '../latency/Latency.js';
 
 export interface GateVenueOptions {
   /** Bind address. Default 127.0.0.1. */
@@ -81,6 +87,17 @@ export interface GateVenueOptions {
   /** Start with emission paused. */
   paused?: boolean;
   logger?: Logger;
+  /**
+   * Market source: the seeded synthetic market (default) or the replay of a Gate recording (src/sim/gate/replay.ts),
+   * whose contracts then replace `contracts` (specs of the same name still apply) and whose pushes go out byte-exact.
+   */
+  source?: { kind: 'synthetic' } | GateReplayOptions;
+  /** Delays of feed / private frames and of order requests and answers (src/sim/latency/Latency.ts). Default none. */
+  latency?: LatencyOptions;
+  /** Faults armed at start (src/sim/faults/Faults.ts, applied by GateWire); more with handle.faults or `POST /_sim/faults`. */
+  faults?: readonly FaultSpec[];
+  /** Serve `/_sim/faults` and `/_sim/latency` on the REST port. Default true. */
+  controlEndpoint?: boolean;
 }
 
 export interface GateVenueStats {
@@ -108,6 +125,10 @@ export interface GateVenueStats {
   ordersAccepted: number;
   ordersRejected: number;
   fills: number;
+  /** Injected faults and applied delays. */
+  faults: WireStats;
+  /** Progress of a replay (`source.kind === 'replay'` only). */
+  replay?: ReplayStats;
 }
 
 /** URLs and keys of a running Gate venue (what `hft sim --venue gate` prints). */
@@ -147,6 +168,10 @@ export interface GateVenueHandle {
   top(contract: string): { u: number; bid: string; bidSize: number; ask: string; askSize: number };
   /** Closes every WebSocket abruptly; returns how many. */
   dropStreams(): number;
+  /** Fault injection: inject(spec), clear(id?), active(), stats() (also `POST/GET/DELETE /_sim/faults`). */
+  readonly faults: FaultControl;
+  /** The replay, when the venue replays a recording; null with the synthetic market. */
+  readonly replay: GateReplayControl | null;
   setRate(n: number): void;
   pause(): void;
   resume(): void;
@@ -195,12 +220,17 @@ export function describeGateVenue(h: GateVenueHandle): GateVenueDescription {
 export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateVenueHandle> {
   const host = opts.host ?? '127.0.0.1';
   const log = opts.logger;
-  const clock = opts.clock ?? Date.now;
+  const baseClock = opts.clock ?? Date.now;
+  const faultInjector = new FaultInjector(opts.seed ?? 1);
+  // The clockSkew fault moves the venue clock (0 otherwise).
+  const clock = (): number => baseClock() + faultInjector.skewMs;
   const rootRng = new Rng(opts.seed ?? 1);
-  const contracts = resolveContracts(opts.contracts ?? opts.symbols);
+  const replayOpts = opts.source?.kind === 'replay' ? opts.source : null;
+  const replaySource = replayOpts ? GateReplaySource.load(replayOpts.file, opts.contracts ?? opts.symbols) : null;
+  const contracts = replaySource ? replaySource.contracts : resolveContracts(opts.contracts ?? opts.symbols);
   const byName = new Map<string, GateContract>(contracts.map((c) => [c.name, c]));
   const instruments = contracts.map((c) => c.inst);
-  const market = new SyntheticMarket(instruments, { seed: rootRng.nextU32(), levels: opts.bookLevels ?? 20 });
+  const market = replaySource?.market ?? new SyntheticMarket(instruments, { seed: rootRng.nextU32(), levels: opts.bookLevels ?? 20 });
   const maker = feePpm(opts.fees?.maker, '0.0002');
   const taker = feePpm(opts.fees?.taker, '0.0005');
   const fees: FeeRates = { maker: maker.text, taker: taker.text };
@@ -227,7 +257,7 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
   opts.accounts?.forEach((a, i) => ledger.addAccount(core.addAccount(a.id ?? `account-${i + 1}`, a.apiKey, a.apiSecret, clock()), a.userId ?? userId + i + 1));
   const accountsById = new Map(core.allAccounts().map((a) => [a.id, a]));
 
-  const scheduler = new EmissionScheduler(market, rootRng.fork(), checkRate(opts.rate ?? 10_000), { ...DEFAULT_MIX, ...opts.mix }, opts.maxTicks ?? Number.POSITIVE_INFINITY);
+  const scheduler = new EmissionScheduler(market, rootRng.fork(), checkRate(opts.rate ?? 10_000), { ...DEFAULT_MIX, ...opts.mix }, replaySource ? 0 : (opts.maxTicks ?? Number.POSITIVE_INFINITY));
   if (opts.paused) scheduler.pause();
   const marks = new MarkPrices(market, rootRng.fork());
   core.marks = marks;
@@ -278,7 +308,10 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
     () => scheduleFlush(),
   );
   core.listener = priv;
-  const channels = new GateChannels(contracts, market, priv, (k) => core.accountByApiKey(k), () => scheduler.setActive(channels.active()));
+  const channels = new GateChannels(contracts, market, priv, (k) => core.accountByApiKey(k), () => {
+    scheduler.setActive(channels.active());
+    replayPlayer?.subscriptionsChanged();
+  });
 
   // ---- emission ---------------------------------------------------------------------------------------
 
@@ -292,32 +325,35 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
     });
   };
 
+  /** Writes frames to a socket now, in one cork (slow consumers lose them, counted). */
+  const writeFrames = (s: GateSocket, frames: readonly string[]): void => {
+    const ws = s.ws;
+    if (s.closed || ws === null) return;
+    if (ws.getBufferedAmount() > maxBuffered) {
+      counters.slowConsumerDrops += frames.length;
+      return;
+    }
+    ws.cork(() => {
+      for (let k = 0; k < frames.length; k++) {
+        const f = frames[k]!;
+        if (ws.send(f, false) === 2) counters.slowConsumerDrops++;
+        else {
+          counters.framesSent++;
+          counters.bytesSent += f.length;
+        }
+      }
+    });
+  };
+
   /** Writes the queued frames, one cork per socket; private order/position states are formatted first. */
   const flush = (): void => {
     priv.flush(clock());
     for (let i = 0; i < dirty.length; i++) {
       const s = dirty[i]!;
-      const ws = s.ws;
       const frames = s.pending;
-      if (s.closed || ws === null) {
-        frames.length = 0;
-        continue;
-      }
-      if (ws.getBufferedAmount() > maxBuffered) {
-        counters.slowConsumerDrops += frames.length;
-        frames.length = 0;
-        continue;
-      }
-      ws.cork(() => {
-        for (let k = 0; k < frames.length; k++) {
-          const f = frames[k]!;
-          if (ws.send(f, false) === 2) counters.slowConsumerDrops++;
-          else {
-            counters.framesSent++;
-            counters.bytesSent += f.length;
-          }
-        }
-      });
+      // Delays and frame faults, while configured or armed; the direct write otherwise.
+      if (!s.closed && s.ws !== null && wire.framesActive) wire.frames(s, frames);
+      else writeFrames(s, frames);
       frames.length = 0;
     }
     dirty.length = 0;
@@ -365,6 +401,33 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
     scheduleFlush();
   };
 
+  /** A replay: recorded pushes go to the subscribers of their channel and contract; the venue keeps its books per event. */
+  const replayPlayer =
+    replaySource !== null && replayOpts !== null
+      ? new GateReplayPlayer(
+          replaySource,
+          {
+            channels,
+            sockets,
+            send: enqueue,
+            flush: () => {
+              if (dirty.length > 0) flush();
+            },
+            onEvent: (ev) => {
+              if (ev.time === ev.time) data.touchBook(ev.sym, ev.time);
+              if (ev.kind === 'trade') {
+                core.noteTrade(ev.sym, ev.price);
+                data.onTrade(ev);
+              }
+              if (restingFills && core.hasResting(ev.sym)) core.matchResting(ev);
+            },
+            highWaterBytes: Math.max(64 * 1024, Math.min(1 << 20, maxBuffered >> 1)),
+          },
+          replayOpts,
+        )
+      : null;
+  if (replayPlayer !== null && opts.paused) replayPlayer.pause();
+
   const onTick = (): void => {
     const now = clock();
     scheduler.run(performance.now(), now, deliver);
@@ -406,7 +469,8 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
       lastSecond = second;
       marks.update();
     }
-    for (const c of contracts) {
+    // A replay sends the recorded candles and tickers only.
+    for (const c of replaySource ? [] : contracts) {
       const sym = c.idx;
       for (const [iv, socks] of channels.candles[sym]!) {
         const pushed = channels.candlePushed[sym]!;
@@ -445,6 +509,35 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
   const priceOrders = new GatePriceOrders(ctx, trading);
   const rest = new GateRest(ctx, trading, priceOrders);
   const wsApi = new GateWsApi(ctx, trading);
+
+  /** REST requests the venue acts on (direct path, and the wire's delayed / faulted path). */
+  const restExec = (req: GateRestRequest): GateRestResponse => {
+    try {
+      // a replay answers order_book (with_id) from the recording or its rebuilt book
+      return (replaySource !== null ? replayOrderBookResponse(replaySource, req.method, req.path, req.query, clock()) : null) ?? rest.handle(req);
+    } catch (e) {
+      log?.error({ err: e, method: req.method, path: req.path }, 'sim gate: REST handler failed');
+      return { status: 500, body: errorJson(GE.internal()), headers: [] };
+    }
+  };
+  const latencyModel = opts.latency !== undefined ? new LatencyModel(opts.latency, opts.seed ?? 1) : null;
+  const controlEndpoint = opts.controlEndpoint ?? true;
+  const wire = new GateWire(
+    {
+      sockets: () => sockets,
+      writeFrames: (s, frames) => writeFrames(s, frames),
+      message: (s, text) => onMessage(s, text, Date.now() * 1000),
+      rest: restExec,
+      writeResponse: (res, r) => writeResponse(res, r),
+      afterExec: () => scheduleFlush(),
+      now: clock,
+      onError: (e) => log?.error({ err: e }, 'sim gate: delayed task failed'),
+    },
+    faultInjector,
+    latencyModel,
+    opts.seed ?? 1,
+  );
+  for (const f of opts.faults ?? []) wire.inject(f);
 
   const envelope = (channel: string, event: string, id: unknown, body: string): string => {
     const now = clock();
@@ -514,6 +607,12 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
     message: (ws, message, isBinary) => {
       if (isBinary) return;
       const s = ws.getUserData();
+      if (wire.messagesActive) {
+        // WS API request faults and delays, replies behind the socket's delayed frames
+        wire.message(ws, Buffer.from(message).toString('utf8'));
+        scheduleFlush();
+        return;
+      }
       const replies = onMessage(s, Buffer.from(message).toString('utf8'), Date.now() * 1000);
       ws.cork(() => {
         for (const r of replies) ws.send(r, false);
@@ -546,13 +645,15 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
     const state = trackAborted(res);
     const tooLarge = (): void => writeResponse(res, { status: 413, body: errorJson(GE.tooLarge()), headers: [] });
     readBody(res, state, MAX_BODY, tooLarge, (body) => {
-      let r: GateRestResponse;
-      try {
-        r = rest.handle({ method, path, query, body, key, timestamp, sign, exptime });
-      } catch (e) {
-        log?.error({ err: e, method, path }, 'sim gate: REST handler failed');
-        r = { status: 500, body: errorJson(GE.internal()), headers: [] };
+      const ctl = controlEndpoint ? wire.control(method, path, query, body) : null;
+      if (ctl !== null) {
+        if (!state.aborted) writeResponse(res, ctl);
+        return;
       }
+      const req: GateRestRequest = { method, path, query, body, key, timestamp, sign, exptime };
+      // Order delays and request faults answer later (or never); the direct path otherwise.
+      if (wire.restActive && wire.restRequest(req, res, () => state.aborted)) return;
+      const r = restExec(req);
       if (!state.aborted) writeResponse(res, r);
       scheduleFlush();
     });
@@ -627,6 +728,8 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
         ordersAccepted: core.ordersAccepted,
         ordersRejected: core.ordersRejected,
         fills: core.fillCount,
+        faults: wire.stats(),
+        ...(replayPlayer !== null ? { replay: replayPlayer.stats() } : {}),
       };
     },
     fills: () => core.fills().map((f) => ({ ...f, qty: contractsOf(contractOf(f.symbol), f.qty) })),
@@ -636,6 +739,8 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
       const t = market.top(c.idx);
       return { u: t.u, bid: t.bid >= 0 ? c.px(t.bid) : '', bidSize: Math.max(0, t.bidQty), ask: t.ask >= 0 ? c.px(t.ask) : '', askSize: Math.max(0, t.askQty) };
     },
+    faults: wire,
+    replay: replayPlayer,
     dropStreams(): number {
       const list = [...sockets];
       for (const s of list) s.ws?.close();
@@ -646,17 +751,21 @@ export async function startGateVenue(opts: GateVenueOptions = {}): Promise<GateV
     },
     pause(): void {
       scheduler.pause();
+      replayPlayer?.pause();
     },
     resume(): void {
       scheduler.resume();
+      replayPlayer?.resume();
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      replayPlayer?.stop();
       clearInterval(timer);
       clearInterval(slowTimer);
       clearInterval(pinger);
       trading.close();
+      wire.close();
       for (const s of [...sockets]) s.ws?.close();
       uWS.us_listen_socket_close(listenSocket);
       const closable = app as unknown as { close?: () => void };

@@ -50,6 +50,8 @@ export function coreOrderId(id: string): number | null {
 }
 
 const TEXT_RE = /^t-[0-9A-Za-z_.-]{1,28}$/;
+/** How long after finishing an order is still found by its `text`. */
+const TEXT_LOOKUP_MS = 60_000;
 const TIFS = new Set<string>(['gtc', 'ioc', 'poc', 'fok']);
 const CORE_TIF: Record<GateTif, TimeInForce> = { gtc: 'GTC', ioc: 'IOC', poc: 'GTX', fok: 'FOK' };
 
@@ -309,13 +311,15 @@ export class GateOrderBook {
 
   /**
    * An order of the account by Gate id or by `text` (the open one first, else the latest): what
-   * GET/DELETE /orders/{order_id} and the WS API accept.
+   * GET/DELETE /orders/{order_id} and the WS API accept. With `now`, a finished order is found by its
+   * text only up to 60 s after it finished (protocols.md §2.9); by id always.
    */
-  find(acc: SimAccount, ref: string): SimOrder | undefined {
+  find(acc: SimAccount, ref: string, now?: number): SimOrder | undefined {
     if (ref.startsWith('t-')) {
       for (const o of acc.open.values()) if (this.meta.get(o)?.text === ref) return o;
       let found: SimOrder | undefined;
       for (const o of acc.orders.values()) if (this.meta.get(o)?.text === ref) found = o;
+      if (found !== undefined && now !== undefined && now - found.updateTime > TEXT_LOOKUP_MS) return undefined;
       return found;
     }
     const id = coreOrderId(ref);

@@ -79,11 +79,12 @@ export class GateRest {
     r.set('post /orders', priv((c) => this.placeOrder(c)));
     r.set('get /orders', priv((c) => this.out(this.trading.listOrders(c.acc, c.q.get('contract') ?? undefined, c.q.get('status') ?? undefined, limitOf(c.q, 100, 1000)))));
     r.set('delete /orders', priv((c) => this.out(this.trading.cancelAll(c.acc, c.q.get('contract') ?? undefined, c.q.get('side') ?? undefined, c.now))));
-    r.set('get /orders/:', priv((c) => this.out(this.trading.getOrder(c.acc, c.arg))));
+    r.set('get /orders/:', priv((c) => this.out(this.trading.getOrder(c.acc, c.arg, c.now))));
     r.set('delete /orders/:', priv((c) => this.out(this.trading.cancelOrder(c.acc, c.arg, c.now))));
     r.set('post /batch_orders', priv((c) => this.batch(c)));
     r.set('post /countdown_cancel_all', priv((c) => this.withBody(c, (b) => this.out(this.trading.countdown(c.acc, b, c.now)))));
     r.set('get /my_trades', priv((c) => this.out(this.trading.myTrades(c.acc, c.q.get('contract') ?? undefined, c.q.get('order') ?? undefined, limitOf(c.q, 100, 1000)))));
+    r.set('get /my_trades_timerange', priv((c) => this.myTradesInRange(c)));
     r.set('get /positions', priv((c) => this.positions(c)));
     r.set('get /positions/:', priv((c) => this.one(c.arg, (name) => this.json(200, this.ctx.ledger.position(c.acc, this.ctx.contract(name)!, this.ctx.orders)))));
     r.set('post /positions/:/leverage', priv((c) => this.leverage(c)));
@@ -98,10 +99,11 @@ export class GateRest {
 
   handle(req: GateRestRequest): GateRestResponse {
     this.counters.requests++;
-    const inUs = Date.now() * 1000;
+    // the venue clock (an injected skew moves it): clients may estimate their clock offset from these
+    const inUs = this.ctx.now() * 1000;
     const res = this.dispatch(req);
     if (res.status >= 400) this.counters.errors++;
-    res.headers.push(['X-In-Time', String(inUs)], ['X-Out-Time', String(Date.now() * 1000)]);
+    res.headers.push(['X-In-Time', String(inUs)], ['X-Out-Time', String(this.ctx.now() * 1000)]);
     return res;
   }
 
@@ -250,6 +252,21 @@ export class GateRest {
       }
       return this.json(200, out, rate);
     });
+  }
+
+  /** `GET /my_trades_timerange?from=&to=` (seconds; default the last 7 days up to now), ccxt's fetchMyTrades. */
+  private myTradesInRange(c: Ctx): GateRestResponse {
+    const nowS = Math.floor(c.now / 1000);
+    const bound = (name: string, dflt: number): number | GateError => {
+      const v = c.q.get(name);
+      if (v === null || v === '') return dflt;
+      return /^\d{1,12}$/.test(v) ? Number(v) : GE.invalidParam(name, v);
+    };
+    const from = bound('from', nowS - 7 * 86_400);
+    if (typeof from !== 'number') return this.error(from);
+    const to = bound('to', nowS);
+    if (typeof to !== 'number') return this.error(to);
+    return this.out(this.trading.myTrades(c.acc, c.q.get('contract') ?? undefined, undefined, limitOf(c.q, 100, 1000), { from, to }));
   }
 
   private positions(c: Ctx): GateRestResponse {

@@ -31,6 +31,8 @@ export interface GateSocket {
   /** Account logged in with `futures.login` (null before). */
   login: SimAccount | null;
   lastPong: number;
+  /** The connection sent a WS API request (a target of `api` faults). */
+  apiUsed?: boolean;
 }
 
 /** A server push: `{"time","time_ms","channel","event":"update","result"}` (fixtures key order). */

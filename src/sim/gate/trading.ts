@@ -103,7 +103,7 @@ export class GateTrading {
   cancelOrder(acc: SimAccount, ref: string, now: number): Outcome<Json> {
     const rate = this.rate(this.cancel, acc, CANCEL_LIMIT, now);
     if (this.enforceRateLimits && rate.remain === 0 && rate.reset > now) return { ok: false, error: GE.tooManyRequests(311), rate };
-    const o = this.ctx.orders.find(acc, ref);
+    const o = this.ctx.orders.find(acc, ref, now);
     if (!o) return { ok: false, error: GE.orderNotFound(ref), rate };
     if (!isOpen(o)) return { ok: false, error: GE.orderFinished(ref), rate };
     const r = this.ctx.core.cancelOrder(acc, o.inst.idx, o.orderId, null, now);
@@ -111,8 +111,9 @@ export class GateTrading {
     return { ok: true, value: this.orderJson(acc, r.order), rate };
   }
 
-  getOrder(acc: SimAccount, ref: string): Outcome<Json> {
-    const o = this.ctx.orders.find(acc, ref);
+  /** An order by Gate id, or by `text` while open or up to 60 s after it finished (as the venue answers). */
+  getOrder(acc: SimAccount, ref: string, now?: number): Outcome<Json> {
+    const o = this.ctx.orders.find(acc, ref, now);
     if (!o) return { ok: false, error: GE.orderNotFound(ref) };
     return { ok: true, value: this.orderJson(acc, o) };
   }
@@ -190,8 +191,11 @@ export class GateTrading {
     return { ok: true, value: { triggerTime: String(now + t * 1000) } };
   }
 
-  /** `GET /my_trades`: the account's fills, newest first. */
-  myTrades(acc: SimAccount, contract: string | undefined, order: string | undefined, limit: number): Outcome<Json[]> {
+  /**
+   * `GET /my_trades`: the account's fills, newest first. `range` is `GET /my_trades_timerange`: fills with
+   * `from <= create_time <= to` (seconds), its rows naming the id `trade_id` (a string) as the venue does.
+   */
+  myTrades(acc: SimAccount, contract: string | undefined, order: string | undefined, limit: number, range?: { from: number; to: number }): Outcome<Json[]> {
     let list = this.ctx.contracts;
     if (contract !== undefined && contract !== '') {
       const c = this.ctx.contract(contract);
@@ -204,12 +208,13 @@ export class GateTrading {
     for (const { f, c } of fills) {
       const gid = gateIdOf(f.orderId);
       if (order !== undefined && order !== '' && order !== gid) continue;
+      if (range !== undefined && (f.time < range.from * 1000 || f.time > range.to * 1000 + 999)) continue;
       if (rows.length >= limit) break;
       const o = acc.orders.get(f.orderId);
       const units = parseScaled(f.qty, c.inst.qtyDecimals);
       const steps = typeof units === 'number' ? units / c.inst.stepUnits : 0;
       rows.push({
-        id: f.tradeId,
+        ...(range === undefined ? { id: f.tradeId } : { trade_id: String(f.tradeId) }),
         create_time: secs(f.time),
         contract: c.name,
         order_id: gid,

@@ -28,7 +28,10 @@ export class GateWsApi {
   /** Frames to send back, in order. `inUs`: receive time (µs). */
   handle(sock: GateSocket, msg: Record<string, unknown>, text: string, inUs: number): string[] {
     this.requests++;
+    sock.apiUsed = true;
     const now = this.ctx.now();
+    // x_in_time on the venue clock (it moves with an injected clock skew; clients estimate their offset from it)
+    const inVenueUs = inUs + (now - Date.now()) * 1000;
     const channel = typeof msg['channel'] === 'string' ? msg['channel'] : '';
     const payload = isObject(msg['payload']) ? msg['payload'] : {};
     const reqId = typeof payload['req_id'] === 'string' ? payload['req_id'] : payload['req_id'] === undefined ? '' : String(payload['req_id']);
@@ -37,8 +40,8 @@ export class GateWsApi {
     const header = (status: number, rate: RateInfo | undefined, full: boolean): Record<string, Json> => {
       const h: Record<string, Json> = { response_time: String(this.ctx.now()), status: String(status), channel, event: 'api', client_id: sock.clientId };
       if (!full) return h;
-      h['x_in_time'] = inUs;
-      h['x_out_time'] = Date.now() * 1000;
+      h['x_in_time'] = inVenueUs;
+      h['x_out_time'] = this.ctx.now() * 1000;
       h['conn_id'] = sock.connId;
       h['conn_trace_id'] = sock.connId + sock.connId;
       h['trace_id'] = traceId;
@@ -99,7 +102,7 @@ export class GateWsApi {
       case 'futures.order_status': {
         const id = orderRef(p, text);
         if (id === null) return [fail(GE.missingParam('order_id'))];
-        return [outcome(this.trading.getOrder(acc, id))];
+        return [outcome(this.trading.getOrder(acc, id, now))];
       }
       case 'futures.order_cancel_cp':
         return [outcome(this.trading.cancelAll(acc, str(p['contract']), str(p['side']), now))];

@@ -1,0 +1,1024 @@
+import { readFileSync } from 'node:fs';
+import { decimalsOf, formatScaled, parseScaled } from '../../core/decimal.js';
+import { RecordingReader, RecordingSource } from '../../venues/binance/recording.js';
+import { restContract } from '../../venues/gate/book.js';
+import { STALE_SNAPSHOT_EVENTS, type ReplayStats } from '../market/ReplaySource.js';
+import { SyntheticMarket } from '../market/SyntheticMarket.js';
+import type { BookTop, DepthEvent, DepthSnapshot, MarketEvent, MarketEventKind, Side, TakeResult } from '../market/types.js';
+import type { GateChannels } from './channels.js';
+import { resolveContracts, type GateContract, type GateContractSpec } from './contracts.js';
+import { secs, toJson, trim, type Json } from './json.js';
+import type { GateRestResponse } from './rest.js';
+import type { GateSocket } from './socket.js';
+
+/**
+ * Replay of a Gate futures recording (shared recordings format, fixtures/MANIFEST.md: one JSON object per
+ * line, `{"ts","src","url","msg"}`, `msg` byte-exact) as the market of the Gate simulator.
+ *
+ * - The public pushes of the recording (`futures.order_book_update`, `futures.book_ticker`, `futures.trades`,
+ *   `futures.tickers`, `futures.candlesticks`) go out byte-exact to the sockets subscribed to that channel
+ *   and contract, paced by the recorded receive time (speed 0 = as fast as the subscribers read, 1 = real
+ *   time, N = N times faster). Subscribe acks are the simulator's own; the recorded acks are left out.
+ * - `GET /futures/usdt/order_book?...&with_id=true` answers the recorded REST snapshot (byte-exact when it
+ *   has no more levels than asked) until the replay is STALE_SNAPSHOT_EVENTS updates past it; then the book
+ *   rebuilt from snapshot + replayed updates, whose `id` is the last replayed `u`, so the next push has
+ *   `U == id + 1` and a late client still syncs (protocols.md §2.5).
+ * - The contracts are the recording's; the tick is derived from the prices it printed, one contract is one
+ *   size unit (quanto multiplier "1" unless a spec of the same name is passed).
+ * - Orders execute against the rebuilt book (the venue core's matching, as in the Binance replay); fills do
+ *   not move the replayed book, so the replayed pushes stay exactly the recorded ones.
+ */
+
+/** `GateVenueOptions.source` for a replay. */
+export interface GateReplayOptions {
+  kind: 'replay';
+  /** Recording file (.jsonl, shared recordings format, Gate payloads). */
+  file: string;
+  /** 0 = as fast as the subscribers read; 1 = real time by the recording's `ts`; N = N times faster. Default 1. */
+  speed?: number;
+  /** Start over at the end (the books are rebuilt from scratch each lap). Default false. */
+  loop?: boolean;
+  /** Stop (done) after this many pushes were replayed, laps included. Default: no limit. */
+  maxFrames?: number;
+  /** Start this long (ms) after the first public subscription, so a client subscribing with several messages is in place. Default 100. */
+  startDelayMs?: number;
+  /** Start only when `replay.start()` is called. Default false. */
+  manualStart?: boolean;
+}
+
+/** Public channels the simulator lets clients subscribe to, hence the ones a recorded push can go to. */
+export const enum GateReplayChannel {
+  Other = 0,
+  OrderBookUpdate = 1,
+  BookTicker = 2,
+  Trades = 3,
+  Tickers = 4,
+  Candlesticks = 5,
+}
+
+const CHANNELS: Readonly<Record<string, GateReplayChannel>> = {
+  'futures.order_book_update': GateReplayChannel.OrderBookUpdate,
+  'futures.book_ticker': GateReplayChannel.BookTicker,
+  'futures.trades': GateReplayChannel.Trades,
+  'futures.tickers': GateReplayChannel.Tickers,
+  'futures.candlesticks': GateReplayChannel.Candlesticks,
+};
+
+/** One recorded push. */
+export interface GateReplayFrame {
+  readonly type: 0;
+  /** Recorder receive time, unix seconds. */
+  readonly ts: number;
+  readonly channel: GateReplayChannel;
+  /** Contract index, -1 when the push names no contract of the replay. */
+  readonly sym: number;
+  /** Candle interval of a `futures.candlesticks` push ('' otherwise). */
+  readonly interval: string;
+  /** The recorded frame, byte-exact. */
+  readonly text: string;
+  /** What the push means for the book and the matching (book update, top of book, trade prints). */
+  readonly events: readonly MarketEvent[];
+  /** An order_book_update with `full: true`: it replaces the whole book. */
+  readonly full: boolean;
+}
+
+/** One recorded REST order book (`GET /futures/usdt/order_book?...&with_id=true`). */
+export interface GateReplaySnapshot {
+  readonly type: 1;
+  readonly ts: number;
+  readonly sym: number;
+  /** The recorded response body, byte-exact. */
+  readonly body: string;
+  readonly id: number;
+  /** [tick, size] from the best bid down / the best ask up. */
+  readonly bids: Array<[number, number]>;
+  readonly asks: Array<[number, number]>;
+}
+
+export type GateReplayItem = GateReplayFrame | GateReplaySnapshot;
+
+export interface GateReplayLoadStats {
+  /** Pushes kept for replay. */
+  frames: number;
+  snapshots: number;
+  /** ws lines left out: subscribe acks and other replies, non-JSON payloads. */
+  skippedFrames: number;
+  /** `ws_out` lines (what the recorder sent). */
+  outgoing: number;
+  malformedLines: number;
+}
+
+type Rec = Record<string, unknown>;
+
+function isRec(v: unknown): v is Rec {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const DECIMAL_RE = /^\d+(\.\d+)?$/;
+/** Below this many distinct prices their gcd says little about the tick: one unit of the finest decimal instead. */
+const MIN_PRICES_FOR_GCD = 20;
+const CONTRACT_RE = /^[A-Z0-9]{1,20}_USDT$/;
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/** A Gate size (integer contracts, a number or a decimal string); NaN when it is not a whole number. */
+function sizeOf(v: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
+  return Number.isSafeInteger(n) ? n : NaN;
+}
+
+/** What the recording printed for one contract: prices (for the tick) and level sizes. */
+interface ContractSeen {
+  prices: Set<string>;
+  sizes: number[];
+  firstPrice: string;
+}
+
+interface ParsedWs {
+  ts: number;
+  channel: GateReplayChannel;
+  contract: string;
+  interval: string;
+  text: string;
+  result: unknown;
+}
+
+interface ParsedRest {
+  ts: number;
+  contract: string;
+  body: string;
+  payload: Rec;
+}
+
+/** The contract and (candlesticks) interval a push is about. */
+function pushTarget(channel: GateReplayChannel, result: unknown): { contract: string; interval: string } {
+  const first = Array.isArray(result) ? result[0] : result;
+  if (!isRec(first)) return { contract: '', interval: '' };
+  if (channel === GateReplayChannel.Candlesticks) {
+    const n = typeof first['n'] === 'string' ? first['n'] : '';
+    const at = n.indexOf('_');
+    return at > 0 ? { contract: n.slice(at + 1), interval: n.slice(0, at) } : { contract: '', interval: '' };
+  }
+  const c = channel === GateReplayChannel.OrderBookUpdate || channel === GateReplayChannel.BookTicker ? first['s'] : first['contract'];
+  return { contract: typeof c === 'string' ? c : '', interval: '' };
+}
+
+/** Per-contract book rebuilt from the replay: REST snapshots and order_book_update pushes, book_ticker as the freshest top. */
+class GateReplayBook {
+  readonly bids = new Map<number, number>();
+  readonly asks = new Map<number, number>();
+  /** `u` of the last update applied, or the snapshot id (0 = nothing yet). */
+  lastU = 0;
+  /** `t` (ms) of the last update applied, 0 = none. */
+  updateMs = 0;
+  /** `U` of the last update applied, -1 = none since the last snapshot. */
+  lastFirstU = -1;
+  /** Last book_ticker: u (-1 = none), best bid / ask in ticks (-1 = empty side) and sizes. */
+  tu = -1;
+  tb = -1;
+  tbq = 0;
+  ta = -1;
+  taq = 0;
+  /** Updates since the last snapshot, which re-applies those it does not cover. */
+  recent: DepthEvent[] = [];
+  /** Updates replayed past the last replayed snapshot (-1 = none replayed yet). */
+  pastSnapshot = -1;
+
+  clear(): void {
+    this.bids.clear();
+    this.asks.clear();
+    this.lastU = 0;
+    this.updateMs = 0;
+    this.lastFirstU = -1;
+    this.tu = -1;
+    this.tb = this.ta = -1;
+    this.tbq = this.taq = 0;
+    this.recent = [];
+    this.pastSnapshot = -1;
+  }
+
+  applyDepth(ev: DepthEvent, full: boolean): void {
+    if (full) {
+      this.bids.clear();
+      this.asks.clear();
+    }
+    setLevels(this.bids, ev.bids);
+    setLevels(this.asks, ev.asks);
+    this.lastU = ev.u;
+    this.lastFirstU = ev.U;
+    if (ev.time === ev.time) this.updateMs = ev.time;
+    if (this.pastSnapshot >= 0) this.pastSnapshot++;
+    this.recent.push(ev);
+    if (this.recent.length > 256) this.recent.splice(0, 128);
+  }
+
+  /** The snapshot replaces the book; updates already replayed with u > id are applied again on top (§2.5). */
+  applySnapshot(s: GateReplaySnapshot): void {
+    const recent = this.recent;
+    this.recent = [];
+    this.bids.clear();
+    this.asks.clear();
+    for (const [t, q] of s.bids) this.bids.set(t, q);
+    for (const [t, q] of s.asks) this.asks.set(t, q);
+    this.lastU = s.id;
+    this.lastFirstU = -1;
+    this.pastSnapshot = 0;
+    for (const ev of recent) if (ev.u > s.id) this.applyDepth(ev, false);
+  }
+
+  /** The depth book alone, `n` levels from the best: the state as of `lastU`. */
+  depthLevels(isBid: boolean, n: number): Array<[number, number]> {
+    const out = [...(isBid ? this.bids : this.asks)];
+    out.sort(isBid ? (x, y) => y[0] - x[0] : (x, y) => x[0] - y[0]);
+    return out.length > n ? out.slice(0, n) : out;
+  }
+
+  /** book_ticker is the top while it is at least as recent as the depth (it is real time; the depth is batched). */
+  top(): BookTop {
+    if (this.tu >= 0 && (this.tu >= this.lastU || (this.bids.size === 0 && this.asks.size === 0))) {
+      return { u: this.tu, bid: this.tb, bidQty: this.tbq, ask: this.ta, askQty: this.taq };
+    }
+    let bb = -1;
+    for (const t of this.bids.keys()) if (t > bb) bb = t;
+    let ba = -1;
+    for (const t of this.asks.keys()) if (ba < 0 || t < ba) ba = t;
+    return { u: this.lastU, bid: bb, bidQty: bb >= 0 ? this.bids.get(bb)! : 0, ask: ba, askQty: ba >= 0 ? this.asks.get(ba)! : 0 };
+  }
+
+  /** One side from the best, `n` levels at most: the top of `top()` first, then the depth book behind it. */
+  side(isBid: boolean, n: number): Array<[number, number]> {
+    const t = this.top();
+    const out: Array<[number, number]> = [];
+    const best = isBid ? t.bid : t.ask;
+    const bestQty = isBid ? t.bidQty : t.askQty;
+    if (best >= 0 && bestQty > 0) out.push([best, bestQty]);
+    const behind: Array<[number, number]> = [];
+    for (const [p, q] of isBid ? this.bids : this.asks) if (best < 0 || (isBid ? p < best : p > best)) behind.push([p, q]);
+    behind.sort(isBid ? (x, y) => y[0] - x[0] : (x, y) => x[0] - y[0]);
+    for (let i = 0; i < behind.length && out.length < n; i++) out.push(behind[i]!);
+    return out.length > n ? out.slice(0, n) : out;
+  }
+}
+
+function setLevels(m: Map<number, number>, flat: readonly number[]): void {
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    if (flat[i + 1]! > 0) m.set(flat[i]!, flat[i + 1]!);
+    else m.delete(flat[i]!);
+  }
+}
+
+/**
+ * The replayed market in the place of the synthetic one. The Gate dialect's modules (channels, market data,
+ * trading) are typed on SyntheticMarket, so the replay extends it and overrides every public method; the
+ * parent's seeded books are never used.
+ */
+export class GateReplayMarket extends SyntheticMarket {
+  constructor(
+    private readonly replayBooks: readonly GateReplayBook[],
+    contracts: readonly GateContract[],
+  ) {
+    super(
+      contracts.map((c) => c.inst),
+      { seed: 1, levels: 2 },
+    );
+  }
+
+  private book(sym: number): GateReplayBook {
+    const b = this.replayBooks[sym];
+    if (b === undefined) throw new Error(`GateReplayMarket: unknown contract index ${sym}`);
+    return b;
+  }
+
+  /** `u` of the last replayed update (or snapshot id) of a contract. */
+  override updateId(sym: number): number {
+    return this.book(sym).lastU;
+  }
+
+  override top(sym: number): BookTop {
+    return this.book(sym).top();
+  }
+
+  override snapshot(sym: number, limit: number, now: number): DepthSnapshot {
+    const b = this.book(sym);
+    return { lastUpdateId: b.lastU, time: now, bids: b.depthLevels(true, limit), asks: b.depthLevels(false, limit) };
+  }
+
+  override levels(sym: number, n: number): { bids: Array<[number, number]>; asks: Array<[number, number]> } {
+    const b = this.book(sym);
+    return { bids: b.side(true, n), asks: b.side(false, n) };
+  }
+
+  override available(sym: number, takerSide: Side, maxQty: number, limitPrice: number | null): number {
+    let got = 0;
+    for (const [t, q] of this.book(sym).side(takerSide === 'SELL', Number.MAX_SAFE_INTEGER)) {
+      if (limitPrice !== null && (takerSide === 'BUY' ? t > limitPrice : t < limitPrice)) break;
+      got += q;
+      if (got >= maxQty) return maxQty;
+    }
+    return got;
+  }
+
+  /** Walks the replayed book without changing it (no market impact) and prints nothing publicly. */
+  override take(sym: number, takerSide: Side, qty: number, limitPrice: number | null, _now: number): TakeResult {
+    const res: TakeResult = { fills: [], filled: 0, events: [] };
+    let left = qty;
+    for (const [t, q] of this.book(sym).side(takerSide === 'SELL', Number.MAX_SAFE_INTEGER)) {
+      if (left <= 0) break;
+      if (limitPrice !== null && (takerSide === 'BUY' ? t > limitPrice : t < limitPrice)) break;
+      const f = Math.min(left, q);
+      left -= f;
+      res.fills.push({ price: t, qty: f });
+    }
+    res.filled = qty - left;
+    return res;
+  }
+
+  override next(_sym: number, _kind: MarketEventKind, _now: number): MarketEvent {
+    throw new Error('GateReplayMarket: a replay generates no events (the venue must not run its scheduler on it)');
+  }
+
+  override discardDepth(_sym: number): void {
+    // nothing pending: the recorded pushes go out as they are
+  }
+
+  override takeDepth(_sym: number, _now: number): DepthEvent | null {
+    return null;
+  }
+
+  override pendingDepthLevels(_sym: number): number {
+    return 0;
+  }
+}
+
+/** A Gate recording loaded for replay: contracts, timeline, the rebuilt books and the market over them. */
+export class GateReplaySource {
+  readonly contracts: readonly GateContract[];
+  readonly market: GateReplayMarket;
+  readonly items: readonly GateReplayItem[];
+  readonly frameCount: number;
+  readonly loadStats: GateReplayLoadStats;
+  private readonly byName = new Map<string, number>();
+  private readonly books: GateReplayBook[];
+  private readonly snaps: GateReplaySnapshot[][];
+  /** Index (in `snaps`) of the latest snapshot replayed per contract, -1 = none yet. */
+  private readonly snapAt: Int32Array;
+  /** The first top of book the recording shows per contract: the state until the replay says more. */
+  private readonly firstTop: Array<BookTop | null>;
+  /** order_book_update pushes per contract in one lap, and how many of them this lap has replayed. */
+  private readonly updatesTotal: Int32Array;
+  private readonly updatesReplayed: Int32Array;
+  /** Replay clock: `ts` of the last item applied (NaN before the first). */
+  clockTs = NaN;
+
+  private constructor(file: string, specs: readonly GateContractSpec[]) {
+    const bytes = readFileSync(file);
+    const reader = RecordingReader.fromBytes(bytes);
+    const load: GateReplayLoadStats = { frames: 0, snapshots: 0, skippedFrames: 0, outgoing: 0, malformedLines: 0 };
+    const ws: ParsedWs[] = [];
+    const rest: ParsedRest[] = [];
+    const order: Array<0 | 1> = [];
+    for (const line of reader) {
+      if (line.src === RecordingSource.WsOut) {
+        load.outgoing++;
+        continue;
+      }
+      if (line.src !== RecordingSource.Ws && line.src !== RecordingSource.Rest) continue;
+      if (line.msgEnd <= line.msgStart || line.msgIsString) {
+        if (line.src === RecordingSource.Ws) load.skippedFrames++;
+        continue;
+      }
+      const text = bytes.toString('utf8', line.msgStart, line.msgEnd);
+      let payload: unknown;
+      try {
+        payload = JSON.parse(text);
+      } catch {
+        if (line.src === RecordingSource.Ws) load.skippedFrames++;
+        continue;
+      }
+      if (line.src === RecordingSource.Rest) {
+        const contract = restContract(line.url);
+        if (!line.url.includes('/order_book') || contract === '' || !isRec(payload) || typeof payload['id'] !== 'number') continue;
+        rest.push({ ts: line.ts, contract, body: text, payload });
+        order.push(1);
+        continue;
+      }
+      // pushes only: subscribe acks, pongs and API replies are the simulator's own business
+      const event = isRec(payload) ? payload['event'] : undefined;
+      if (!isRec(payload) || (event !== 'update' && event !== 'all')) {
+        load.skippedFrames++;
+        continue;
+      }
+      const channel = typeof payload['channel'] === 'string' ? (CHANNELS[payload['channel']] ?? GateReplayChannel.Other) : GateReplayChannel.Other;
+      const { contract, interval } = pushTarget(channel, payload['result']);
+      ws.push({ ts: line.ts, channel, contract, interval, text, result: payload['result'] });
+      order.push(0);
+    }
+    load.malformedLines = reader.malformedLines;
+
+    // ---- contracts: every USDT contract a push or a snapshot names, tick from the prices printed
+    const seen = new Map<string, ContractSeen>();
+    const note = (name: string): ContractSeen | null => {
+      if (!CONTRACT_RE.test(name)) return null;
+      let s = seen.get(name);
+      if (!s) seen.set(name, (s = { prices: new Set(), sizes: [], firstPrice: '' }));
+      return s;
+    };
+    const addPrice = (s: ContractSeen, p: unknown): void => {
+      if (typeof p !== 'string' || !DECIMAL_RE.test(p)) return;
+      if (s.firstPrice === '' && Number(p) > 0) s.firstPrice = p;
+      s.prices.add(p);
+    };
+    const addSize = (s: ContractSeen, v: unknown): void => {
+      const n = Math.abs(sizeOf(v));
+      if (n > 0) s.sizes.push(n);
+    };
+    const addLevels = (s: ContractSeen, v: unknown): void => {
+      if (!Array.isArray(v)) return;
+      for (const lvl of v) {
+        if (!isRec(lvl)) continue;
+        addPrice(s, lvl['p']);
+        addSize(s, lvl['s']);
+      }
+    };
+    for (const w of ws) {
+      const s = note(w.contract);
+      if (s === null) continue;
+      const r = w.result;
+      if (w.channel === GateReplayChannel.OrderBookUpdate && isRec(r)) {
+        addLevels(s, r['b']);
+        addLevels(s, r['a']);
+      } else if (w.channel === GateReplayChannel.BookTicker && isRec(r)) {
+        addPrice(s, r['b']);
+        addPrice(s, r['a']);
+        addSize(s, r['B']);
+        addSize(s, r['A']);
+      } else if (w.channel === GateReplayChannel.Trades && Array.isArray(r)) {
+        for (const t of r) if (isRec(t)) addPrice(s, t['price']);
+      }
+    }
+    for (const r of rest) {
+      const s = note(r.contract);
+      if (s === null) continue;
+      addLevels(s, r.payload['bids']);
+      addLevels(s, r.payload['asks']);
+    }
+    const given = new Map(specs.map((s) => [s.name, s]));
+    const names = [...seen.keys()].sort();
+    this.contracts = names.length > 0 ? resolveContracts(names.map((n) => given.get(n) ?? deriveSpec(n, seen.get(n)!))) : [];
+    for (const c of this.contracts) this.byName.set(c.name, c.idx);
+    const n = this.contracts.length;
+    this.books = Array.from({ length: n }, () => new GateReplayBook());
+    this.snaps = Array.from({ length: n }, () => []);
+    this.snapAt = new Int32Array(n).fill(-1);
+    this.firstTop = new Array<BookTop | null>(n).fill(null);
+    this.updatesTotal = new Int32Array(n);
+    this.updatesReplayed = new Int32Array(n);
+
+    // ---- the timeline
+    const items: GateReplayItem[] = [];
+    let wi = 0;
+    let ri = 0;
+    for (const o of order) {
+      if (o === 1) {
+        const r = rest[ri++]!;
+        const sym = this.byName.get(r.contract);
+        if (sym === undefined) continue;
+        const c = this.contracts[sym]!;
+        const snap: GateReplaySnapshot = {
+          type: 1,
+          ts: r.ts,
+          sym,
+          body: r.body,
+          id: r.payload['id'] as number,
+          bids: snapshotLevels(c, r.payload['bids']),
+          asks: snapshotLevels(c, r.payload['asks']),
+        };
+        this.snaps[sym]!.push(snap);
+        items.push(snap);
+        load.snapshots++;
+        if (this.firstTop[sym] === null && snap.bids.length > 0 && snap.asks.length > 0) {
+          this.firstTop[sym] = { u: 0, bid: snap.bids[0]![0], bidQty: snap.bids[0]![1], ask: snap.asks[0]![0], askQty: snap.asks[0]![1] };
+        }
+        continue;
+      }
+      const w = ws[wi++]!;
+      const sym = this.byName.get(w.contract) ?? -1;
+      const c = sym >= 0 ? this.contracts[sym]! : null;
+      const events = c !== null ? toEvents(c, w.channel, w.result) : [];
+      const full = w.channel === GateReplayChannel.OrderBookUpdate && isRec(w.result) && w.result['full'] === true;
+      for (const ev of events) {
+        if (ev.kind === 'depth') this.updatesTotal[sym]!++;
+        if (ev.kind === 'bookTicker' && this.firstTop[sym] === null && ev.bid >= 0 && ev.ask >= 0) {
+          this.firstTop[sym] = { u: 0, bid: ev.bid, bidQty: ev.bidQty, ask: ev.ask, askQty: ev.askQty };
+        }
+      }
+      items.push({ type: 0, ts: w.ts, channel: w.channel, sym, interval: w.interval, text: w.text, events, full });
+      load.frames++;
+    }
+    this.items = items;
+    this.frameCount = load.frames;
+    this.loadStats = load;
+    this.market = new GateReplayMarket(this.books, this.contracts);
+    this.reset();
+  }
+
+  /**
+   * Loads a recording (throws when the file cannot be read). `specs`: contract specs to use in place of the
+   * derived ones for contracts of the same name (the quanto multiplier, which a recording does not show).
+   */
+  static load(file: string, specs: ReadonlyArray<string | GateContractSpec> = []): GateReplaySource {
+    return new GateReplaySource(
+      file,
+      specs.filter((s): s is GateContractSpec => typeof s !== 'string'),
+    );
+  }
+
+  contract(name: string): GateContract | undefined {
+    const i = this.byName.get(name.toUpperCase());
+    return i === undefined ? undefined : this.contracts[i];
+  }
+
+  /** Back to the start: empty books showing the recording's first top, no snapshot replayed. */
+  reset(): void {
+    for (let s = 0; s < this.books.length; s++) {
+      const b = this.books[s]!;
+      b.clear();
+      const t = this.firstTop[s];
+      if (t) {
+        b.tu = 0;
+        b.tb = t.bid;
+        b.tbq = t.bidQty;
+        b.ta = t.ask;
+        b.taq = t.askQty;
+      }
+    }
+    this.snapAt.fill(-1);
+    this.updatesReplayed.fill(0);
+    this.clockTs = NaN;
+  }
+
+  /** Advances the replayed market by one item (before its frame goes out). */
+  apply(item: GateReplayItem): void {
+    if (item.ts === item.ts) this.clockTs = item.ts;
+    if (item.type === 1) {
+      this.snapAt[item.sym] = this.snaps[item.sym]!.indexOf(item);
+      this.books[item.sym]!.applySnapshot(item);
+      return;
+    }
+    for (const ev of item.events) {
+      const b = this.books[ev.sym]!;
+      if (ev.kind === 'depth') {
+        b.applyDepth(ev, item.full);
+        this.updatesReplayed[ev.sym]!++;
+      }
+      else if (ev.kind === 'bookTicker') {
+        b.tu = ev.u;
+        b.tb = ev.bid;
+        b.tbq = ev.bidQty;
+        b.ta = ev.ask;
+        b.taq = ev.askQty;
+      }
+    }
+  }
+
+  /**
+   * The recorded snapshot a request gets now: the latest one replayed, else the first (whose id the stream
+   * will still straddle); null when there is none or the replay went STALE_SNAPSHOT_EVENTS updates past it.
+   */
+  currentSnapshot(sym: number): GateReplaySnapshot | null {
+    const list = this.snaps[sym];
+    if (!list || list.length === 0) return null;
+    const i = this.snapAt[sym]!;
+    if (i >= 0 && this.books[sym]!.pastSnapshot > STALE_SNAPSHOT_EVENTS) return null;
+    return list[i >= 0 ? i : 0]!;
+  }
+
+  /**
+   * Body of `GET /futures/usdt/order_book?contract=X&limit=N&with_id=true`: the recorded snapshot (byte-exact
+   * when it has at most N levels a side, else cut to N) while it is current, else the rebuilt book as of the
+   * last replayed update. null for a contract the recording does not have.
+   *
+   * The rebuilt book's `id` is its last `u`, so the next push (U = u + 1) joins it. When no push of the contract
+   * is left in the lap, it is the last update's U - 1 instead: that update, which the client has buffered, then
+   * joins the book, and applying it again changes nothing (Gate sizes are absolute), so a client that asks
+   * after the replay of the contract ended still gets Live.
+   */
+  orderBookBody(contract: string, limit: number, nowMs: number): string | null {
+    const sym = this.byName.get(contract.toUpperCase());
+    if (sym === undefined) return null;
+    const s = this.currentSnapshot(sym);
+    if (s !== null) {
+      if (s.bids.length <= limit && s.asks.length <= limit) return s.body;
+      const o = JSON.parse(s.body) as Rec;
+      if (Array.isArray(o['bids'])) o['bids'] = o['bids'].slice(0, limit);
+      if (Array.isArray(o['asks'])) o['asks'] = o['asks'].slice(0, limit);
+      return JSON.stringify(o);
+    }
+    const b = this.books[sym]!;
+    const c = this.contracts[sym]!;
+    const side = (isBid: boolean): Json[] => b.depthLevels(isBid, limit).map(([t, q]) => ({ s: q, p: c.px(t) }));
+    const ended = this.updatesReplayed[sym]! >= this.updatesTotal[sym]! && b.lastFirstU > 0;
+    const id = ended ? b.lastFirstU - 1 : b.lastU;
+    // the key order of the recorded bodies
+    return toJson({ current: secs(nowMs), update: secs(b.updateMs > 0 ? b.updateMs : nowMs), asks: side(false), bids: side(true), id });
+  }
+}
+
+/** Gate spec of a recorded contract: tick = gcd of the prices printed, one contract = one unit. */
+function deriveSpec(name: string, s: ContractSeen): GateContractSpec {
+  let pdec = 0;
+  for (const p of s.prices) pdec = Math.max(pdec, decimalsOf(p));
+  pdec = Math.min(pdec, 8);
+  let tick = 0;
+  for (const p of s.prices) {
+    const u = parseScaled(p, pdec);
+    if (typeof u === 'number' && u > 0) tick = gcd(u, tick);
+  }
+  if (s.prices.size < MIN_PRICES_FOR_GCD || tick <= 0) tick = 1;
+  const sizes = [...s.sizes].sort((a, b) => a - b);
+  const round = trim(formatScaled(tick, pdec));
+  return {
+    name,
+    quantoMultiplier: '1',
+    orderPriceRound: round,
+    markPriceRound: round,
+    orderSizeMin: 1,
+    orderSizeMax: 1_000_000_000,
+    leverageMax: 100,
+    orderPriceDeviate: '0.5',
+    initialPrice: s.firstPrice !== '' ? s.firstPrice : round,
+    typicalLevelContracts: sizes.length > 0 ? sizes[sizes.length >> 1]! : 1,
+  };
+}
+
+/** Price to ticks (NaN when not a decimal on the contract's tick). */
+function ticks(c: GateContract, v: unknown): number {
+  if (typeof v !== 'string') return NaN;
+  const u = parseScaled(v, c.inst.priceDecimals);
+  return typeof u === 'number' && u % c.inst.tickUnits === 0 ? u / c.inst.tickUnits : NaN;
+}
+
+function snapshotLevels(c: GateContract, v: unknown): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  if (!Array.isArray(v)) return out;
+  for (const lvl of v) {
+    if (!isRec(lvl)) continue;
+    const t = ticks(c, lvl['p']);
+    const q = sizeOf(lvl['s']);
+    if (t === t && q > 0) out.push([t, q]);
+  }
+  return out;
+}
+
+/** Flat [tick, size, ...] ascending by price (size 0 = level removed). */
+function updateLevels(c: GateContract, v: unknown): number[] {
+  const pairs: Array<[number, number]> = [];
+  if (Array.isArray(v)) {
+    for (const lvl of v) {
+      if (!isRec(lvl)) continue;
+      const t = ticks(c, lvl['p']);
+      const q = sizeOf(lvl['s']);
+      if (t === t && q >= 0) pairs.push([t, q]);
+    }
+  }
+  pairs.sort((a, b) => a[0] - b[0]);
+  const out: number[] = [];
+  for (const [t, q] of pairs) out.push(t, q);
+  return out;
+}
+
+/** The venue-neutral events of a push (an update of the book, a new top, trade prints); [] for the rest. */
+function toEvents(c: GateContract, channel: GateReplayChannel, r: unknown): MarketEvent[] {
+  const sym = c.idx;
+  switch (channel) {
+    case GateReplayChannel.OrderBookUpdate: {
+      if (!isRec(r)) return [];
+      const U = r['U'];
+      const u = r['u'];
+      if (typeof U !== 'number' || typeof u !== 'number') return [];
+      const time = typeof r['t'] === 'number' ? r['t'] : NaN;
+      return [{ kind: 'depth', sym, U, u, pu: U - 1, bids: updateLevels(c, r['b']), asks: updateLevels(c, r['a']), time }];
+    }
+    case GateReplayChannel.BookTicker: {
+      if (!isRec(r) || typeof r['u'] !== 'number') return [];
+      // an empty side prints b "" and B 0
+      const bid = r['b'] === '' ? -1 : ticks(c, r['b']);
+      const ask = r['a'] === '' ? -1 : ticks(c, r['a']);
+      const bidQty = bid < 0 ? 0 : sizeOf(r['B']);
+      const askQty = ask < 0 ? 0 : sizeOf(r['A']);
+      if (bid !== bid || ask !== ask || bidQty !== bidQty || askQty !== askQty) return [];
+      return [{ kind: 'bookTicker', sym, u: r['u'], bid, bidQty, ask, askQty, time: typeof r['t'] === 'number' ? r['t'] : NaN }];
+    }
+    case GateReplayChannel.Trades: {
+      if (!Array.isArray(r)) return [];
+      const out: MarketEvent[] = [];
+      for (const t of r) {
+        if (!isRec(t) || typeof t['id'] !== 'number') continue;
+        const price = ticks(c, t['price']);
+        const size = sizeOf(t['size']);
+        if (price !== price || size !== size || size === 0) continue;
+        const time = typeof t['create_time_ms'] === 'number' ? Math.floor(t['create_time_ms']) : typeof t['create_time'] === 'number' ? t['create_time'] * 1000 : NaN;
+        // negative size: the taker sold
+        out.push({ kind: 'trade', sym, id: t['id'], firstTradeId: t['id'], lastTradeId: t['id'], price, qty: Math.abs(size), buyerMaker: size < 0, time });
+      }
+      return out;
+    }
+    default:
+      return [];
+  }
+}
+
+// ---- the player -----------------------------------------------------------------------------------------
+
+/** What the Gate venue hands the player. */
+export interface GateReplayWiring {
+  readonly channels: GateChannels;
+  readonly sockets: ReadonlySet<GateSocket>;
+  /** Queues a frame for a socket (sent at `flush`). */
+  send(s: GateSocket, frame: string): void;
+  /** Writes what `send` queued. */
+  flush(): void;
+  /** Venue bookkeeping of a replayed event: book time, last price, candles, resting orders it crosses. */
+  onEvent(ev: MarketEvent): void;
+  /** Unsent bytes per socket above which an as-fast-as-possible replay waits. */
+  highWaterBytes: number;
+}
+
+/** Control of a replay (`GateVenueHandle.replay`). */
+export interface GateReplayControl {
+  /** Starts now (otherwise on the first public subscription, or never with manualStart). */
+  start(): void;
+  /** Resolves when the replay is done (end of the recording without loop, maxFrames, or close). */
+  whenDone(): Promise<void>;
+  stats(): ReplayStats;
+}
+
+/** Items per batch between flushes (and between looks at the subscribers' buffers). */
+const BATCH = 1024;
+
+/**
+ * Walks the timeline. Speed > 0: an item is due (ts - ts0) / speed seconds of wall time after the start
+ * (pauses excluded), sent on a timer aimed at the next one. Speed 0: batches back to back, waiting 1 ms while
+ * a subscriber has more than the high-water mark unsent, so nothing is dropped.
+ */
+export class GateReplayPlayer implements GateReplayControl {
+  private idx = 0;
+  private started = false;
+  private paused = false;
+  private done = false;
+  private stopped = false;
+  private laps = 0;
+  private replayed = 0;
+  private sent = 0;
+  private snapshots = 0;
+  private wallBase = 0;
+  private tsBase = 0;
+  private pausedAt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private startTimer: NodeJS.Timeout | null = null;
+  private readonly doneWaiters: Array<() => void> = [];
+  private readonly speed: number;
+  private readonly loop: boolean;
+  private readonly maxFrames: number;
+  /** Sockets already given the current order_book_update frame (a socket may hold several streams of a contract). */
+  private readonly once = new Set<GateSocket>();
+
+  constructor(
+    readonly source: GateReplaySource,
+    private readonly wiring: GateReplayWiring,
+    private readonly opts: GateReplayOptions,
+  ) {
+    const speed = opts.speed ?? 1;
+    if (!Number.isFinite(speed) || speed < 0) throw new RangeError(`replay speed must be >= 0 (got ${speed})`);
+    this.speed = speed;
+    this.loop = (opts.loop ?? false) && source.frameCount > 0;
+    this.maxFrames = opts.maxFrames ?? Number.POSITIVE_INFINITY;
+    if (source.items.length === 0 || this.maxFrames <= 0) this.done = true;
+  }
+
+  /** Subscriptions changed: the first public one starts the replay (after startDelayMs) unless manualStart. */
+  subscriptionsChanged(): void {
+    if (this.opts.manualStart || this.started || this.startTimer !== null) return;
+    if (this.wiring.channels.active().length > 0) this.begin(this.opts.startDelayMs ?? 100);
+  }
+
+  start(): void {
+    this.begin(0);
+  }
+
+  private begin(delayMs: number): void {
+    if (this.started || this.startTimer !== null || this.stopped) return;
+    const go = (): void => {
+      this.startTimer = null;
+      if (this.stopped) return;
+      this.started = true;
+      this.beginLap();
+      if (this.paused) this.pausedAt = this.wallBase;
+      if (this.done) this.finish();
+      else if (!this.paused) this.schedule(0);
+    };
+    if (delayMs > 0) this.startTimer = setTimeout(go, delayMs);
+    else go();
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.pausedAt = performance.now();
+    this.cancel();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    // the replay clock stood still meanwhile
+    this.wallBase += performance.now() - this.pausedAt;
+    if (this.started && !this.done) this.schedule(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cancel();
+    if (this.startTimer !== null) clearTimeout(this.startTimer);
+    this.startTimer = null;
+    this.finish();
+  }
+
+  whenDone(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    return new Promise((resolve) => this.doneWaiters.push(resolve));
+  }
+
+  stats(): ReplayStats {
+    const clock = this.source.clockTs;
+    return {
+      file: this.opts.file,
+      speed: this.speed,
+      loop: this.loop,
+      framesTotal: this.source.frameCount,
+      framesReplayed: this.replayed,
+      framesSent: this.sent,
+      snapshotsReplayed: this.snapshots,
+      framesSkipped: this.source.loadStats.skippedFrames,
+      laps: this.laps,
+      started: this.started,
+      paused: this.paused,
+      done: this.done,
+      clockTs: clock === clock ? clock : null,
+    };
+  }
+
+  private beginLap(): void {
+    this.idx = 0;
+    this.source.reset();
+    this.wallBase = performance.now();
+    const first = this.source.items[0];
+    this.tsBase = first !== undefined && first.ts === first.ts ? first.ts : 0;
+  }
+
+  private cancel(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
+
+  private schedule(delayMs: number): void {
+    this.cancel();
+    if (delayMs <= 0) this.immediate = setImmediate(this.step);
+    else this.timer = setTimeout(this.step, delayMs);
+  }
+
+  private finish(): void {
+    this.done = true;
+    this.cancel();
+    for (const f of this.doneWaiters.splice(0)) f();
+  }
+
+  private congested(): boolean {
+    const hw = this.wiring.highWaterBytes;
+    for (const s of this.wiring.sockets) if (s.ws !== null && s.pub.size > 0 && s.ws.getBufferedAmount() > hw) return true;
+    return false;
+  }
+
+  /** Queues a recorded push for its subscribers; whether anyone gets it. */
+  private deliver(f: GateReplayFrame): boolean {
+    for (const ev of f.events) this.wiring.onEvent(ev);
+    if (f.sym < 0) return false;
+    const ch = this.wiring.channels;
+    const send = this.wiring.send;
+    let n = 0;
+    const each = (socks: ReadonlySet<GateSocket> | undefined): void => {
+      if (socks === undefined) return;
+      for (const s of socks) {
+        if (s.closed) continue;
+        send(s, f.text);
+        n++;
+      }
+    };
+    switch (f.channel) {
+      case GateReplayChannel.OrderBookUpdate: {
+        // the recorded stream goes to every order_book_update subscriber of the contract, whatever frequency or level it asked for
+        const streams = ch.obu[f.sym]!;
+        if (streams.size === 1) for (const st of streams.values()) each(st.socks);
+        else if (streams.size > 1) {
+          const once = this.once;
+          once.clear();
+          for (const st of streams.values()) for (const s of st.socks) once.add(s);
+          each(once);
+          once.clear();
+        }
+        break;
+      }
+      case GateReplayChannel.BookTicker:
+        each(ch.bookTicker[f.sym]);
+        break;
+      case GateReplayChannel.Trades:
+        each(ch.trades[f.sym]);
+        break;
+      case GateReplayChannel.Tickers:
+        each(ch.tickers[f.sym]);
+        break;
+      case GateReplayChannel.Candlesticks:
+        each(ch.candles[f.sym]!.get(f.interval));
+        break;
+      default:
+        break;
+    }
+    return n > 0;
+  }
+
+  private readonly step = (): void => {
+    this.timer = null;
+    this.immediate = null;
+    if (this.done || this.paused || this.stopped) return;
+    const items = this.source.items;
+    const paced = this.speed > 0;
+    const dueTs = paced ? this.tsBase + ((performance.now() - this.wallBase) / 1000) * this.speed : Infinity;
+    let n = 0;
+    while (n < BATCH) {
+      if (this.idx >= items.length) {
+        if (!this.loop) break;
+        this.laps++;
+        this.beginLap();
+        if (paced) break; // the next lap starts now, on the next step
+      }
+      const it = items[this.idx]!;
+      if (paced && it.ts === it.ts && it.ts > dueTs) break;
+      this.idx++;
+      this.source.apply(it);
+      if (it.type === 0) {
+        this.replayed++;
+        n++;
+        if (this.deliver(it)) this.sent++;
+        if (this.replayed >= this.maxFrames) break;
+      } else this.snapshots++;
+    }
+    this.wiring.flush();
+    if (this.replayed >= this.maxFrames || (this.idx >= items.length && !this.loop)) {
+      if (this.idx >= items.length) this.laps++;
+      this.finish();
+      return;
+    }
+    if (!paced) {
+      if (this.congested()) this.timer = setTimeout(this.step, 1);
+      else this.schedule(0);
+      return;
+    }
+    if (n >= BATCH) {
+      this.schedule(0);
+      return;
+    }
+    const next = items[this.idx];
+    const wait = next !== undefined && next.ts === next.ts ? ((next.ts - this.tsBase) / this.speed) * 1000 - (performance.now() - this.wallBase) : 0;
+    this.schedule(Math.max(0, wait));
+  };
+}
+
+/**
+ * The answer to a replayed `GET /api/v4/futures/usdt/order_book?...&with_id=true`, or null to leave the request
+ * to the venue's REST (other paths, no with_id, bad or unknown parameters: the venue's own errors apply).
+ */
+export function replayOrderBookResponse(src: GateReplaySource, method: string, path: string, query: string, nowMs: number): GateRestResponse | null {
+  if (method !== 'get' || path !== '/api/v4/futures/usdt/order_book') return null;
+  const q = new URLSearchParams(query);
+  if (q.get('with_id') !== 'true') return null;
+  const contract = q.get('contract');
+  if (contract === null || src.contract(contract) === undefined) return null;
+  const ls = q.get('limit');
+  let limit = 10;
+  if (ls !== null && ls !== '') {
+    if (!/^\d{1,4}$/.test(ls) || Number(ls) < 1 || Number(ls) > 300) return null;
+    limit = Number(ls);
+  }
+  const body = src.orderBookBody(contract, limit, nowMs);
+  return body === null ? null : { status: 200, body, headers: [] };
+}
