@@ -9,6 +9,8 @@ import { classifyGateError, classifyGateNoResponse, gateErrorKindName, gateHandl
 import { gateNum, gateOrderOutcome, type GateOrderOutcome } from '../venues/gate/orderState.js';
 import { parseLossless } from '../venues/gate/RestClient.js';
 import { signRestRequest, signWsApi } from '../venues/gate/sign.js';
+import type { GateClock } from '../venues/gate/clock.js';
+import type { GateUnknownResolver } from './GateUnknownResolver.js';
 import type { ExecReportSink, OrderTransport } from './OrderTransport.js';
 
 /**
@@ -68,6 +70,70 @@ export interface GateTransportOptions {
   venueTimeMs: () => number;
   hists?: { send?: Histogram; tickToOrder?: Histogram; venueRtt?: Histogram };
   iocFallback?: IocFallbackOptions;
+  /** Re-estimated from the venue's X-In-Time / x_in_time when it answers REQUEST_EXPIRED (venueTimeMs should read it). */
+  clock?: GateClock;
+  /**
+   * New orders carry `x-gate-exptime` = venue time + this (ms): the venue refuses one arriving later, which
+   * bounds how long a lost order may still arrive before "never arrived" is safe. Default 5000; 0: not sent.
+   */
+  orderExpiryMs?: number;
+  /** The venue's tolerance of a WS API request's `time` (ms): the bound for WS API orders. Default 60 000. */
+  wsTimeWindowMs?: number;
+  /** Resolves Unknown outcomes by the order's text (never resends). */
+  resolver?: GateUnknownResolver;
+  /** Backoff after TOO_MANY_REQUESTS and the halt on auth / ban answers, shared by the transports. */
+  guard?: GateEntryGuard;
+}
+
+/**
+ * Order entry's own brakes on Gate (Binance's RateBudget plays this part there): after TOO_MANY_REQUESTS
+ * no new order is sent until the venue's X-Gate-RateLimit-Reset-Timestamp (or 1 s); after an auth / ban
+ * answer (INVALID_KEY, IP_FORBIDDEN, ...) none until an operator clears the halt, with an alarm. Cancels
+ * are never held back: they only reduce risk, and Gate limits them separately.
+ */
+export class GateEntryGuard {
+  /** venue ms before which new orders are refused locally */
+  backoffUntilMs = 0;
+  halted = false;
+  haltReason = '';
+  readonly counters = { rateLimited: 0, refusedBackoff: 0, refusedHalted: 0, halts: 0 };
+
+  constructor(private readonly onAlarm?: (msg: string) => void) {}
+
+  onRateLimited(nowMs: number, resetMs: number): void {
+    this.counters.rateLimited++;
+    const until = resetMs > nowMs ? resetMs : nowMs + 1000;
+    if (until > this.backoffUntilMs) this.backoffUntilMs = until;
+  }
+
+  halt(reason: string): void {
+    if (this.halted) return;
+    this.halted = true;
+    this.haltReason = reason;
+    this.counters.halts++;
+    this.onAlarm?.(`ALARM: order entry halted: ${reason}`);
+  }
+
+  clearHalt(): void {
+    this.halted = false;
+    this.haltReason = '';
+  }
+
+  /** Why a new order may not go out now (RejectReason.None: it may). */
+  refusal(nowMs: number): RejectReason {
+    if (this.halted) {
+      this.counters.refusedHalted++;
+      return RejectReason.Halted;
+    }
+    if (this.backoffUntilMs !== 0) {
+      if (nowMs < this.backoffUntilMs) {
+        this.counters.refusedBackoff++;
+        return RejectReason.RateLimited;
+      }
+      this.backoffUntilMs = 0;
+    }
+    return RejectReason.None;
+  }
 }
 
 export interface GateTransportCounters {
@@ -89,6 +155,11 @@ interface Pending {
   recvTs: number;
   readTs: number;
   sentTs: number;
+  /** the client id the request names ('' for price orders: no text to resolve by) */
+  text: string;
+  cancel: boolean;
+  /** venue ms after which the request can no longer take effect (resolver's bound) */
+  deadline: number;
 }
 
 const TIF_TEXT: Record<number, string> = { [TimeInForce.None]: 'gtc', [TimeInForce.Gtc]: 'gtc', [TimeInForce.Ioc]: 'ioc', [TimeInForce.Fok]: 'fok', [TimeInForce.Gtx]: 'poc' };
@@ -151,12 +222,43 @@ abstract class GateTransportBase implements OrderTransport {
   readonly counters: GateTransportCounters = { sent: 0, responses: 0, transportErrors: 0, encodeErrors: 0, fallbackLegs: 0, priceOrders: 0 };
   protected readonly outcome: GateOrderOutcome = { status: OrderStatus.New, execType: ExecType.Ack, cumQty: 0, avgPrice: NaN };
   protected inFlight = 0;
+  readonly guard: GateEntryGuard;
+  /** X-Gate-RateLimit-Reset-Timestamp of the answer being handled (ms), 0 when absent */
+  protected rateResetMs = 0;
 
   constructor(
     protected readonly sink: ExecReportSink,
     protected readonly opts: GateTransportOptions,
   ) {
     checkGatePrefix(opts.clientIdPrefix);
+    this.guard = opts.guard ?? new GateEntryGuard();
+  }
+
+  /** A new order the guard holds back (backoff, halt): a local reject, nothing sent. */
+  protected refused(p: Pending): boolean {
+    const g = this.guard;
+    if (!g.halted && g.backoffUntilMs === 0) return false;
+    const r = g.refusal(this.opts.venueTimeMs());
+    if (r === RejectReason.None) return false;
+    this.reject(p, r, 0, r === RejectReason.Halted ? `not sent: order entry halted: ${g.haltReason}` : 'not sent: backing off after TOO_MANY_REQUESTS');
+    return true;
+  }
+
+  /** Hands an Unknown outcome to the resolver (by the text of the order it concerns). */
+  protected resolveLater(p: Pending): void {
+    const r = this.opts.resolver;
+    if (r === undefined || p.text === '') return;
+    r.enqueue({
+      symbolId: p.symbolId,
+      intentId: p.cancel ? p.targetId : p.intentId,
+      side: p.side,
+      recvTs: p.recvTs,
+      sentTs: p.sentTs,
+      text: p.text,
+      contract: this.opts.contracts[p.symbolId]?.name ?? '',
+      deadlineVenueMs: p.deadline,
+      cancel: p.cancel,
+    });
   }
 
   abstract isReady(): boolean;
@@ -169,7 +271,7 @@ abstract class GateTransportBase implements OrderTransport {
   }
 
   protected pending(f64: Float64Array, symbolId: number, base: number, readTs: number): Pending {
-    return { symbolId, intentId: f64[base + IN.INTENT_ID]!, targetId: f64[base + IN.TARGET_ID]!, side: f64[base + IN.SIDE]!, recvTs: f64[base + W.RECV_TS]!, readTs, sentTs: 0 };
+    return { symbolId, intentId: f64[base + IN.INTENT_ID]!, targetId: f64[base + IN.TARGET_ID]!, side: f64[base + IN.SIDE]!, recvTs: f64[base + W.RECV_TS]!, readTs, sentTs: 0, text: '', cancel: false, deadline: 0 };
   }
 
   protected rules(p: Pending): GateContractRules | undefined {
@@ -205,9 +307,13 @@ abstract class GateTransportBase implements OrderTransport {
   /** A Gate error answer (label, HTTP-like status) for an intent: Unknown when the venue may have acted. */
   protected venueError(p: Pending, ackTs: number, status: number, label: string, message: string): void {
     const kind = classifyGateError(status, label);
-    const unknown = gateHandlingOf(kind) === GateErrorHandling.Unknown;
+    const handling = gateHandlingOf(kind);
+    const unknown = handling === GateErrorHandling.Unknown;
     const text = `${label || gateErrorKindName(kind)}: ${message}`;
+    if (handling === GateErrorHandling.Backoff) this.guard.onRateLimited(this.opts.venueTimeMs(), this.rateResetMs);
+    else if (handling === GateErrorHandling.Halt) this.guard.halt(text);
     this.sink.execReport(p.symbolId, p.intentId, p.side, p.recvTs, p.sentTs, ackTs, unknown ? OrderStatus.Unknown : OrderStatus.Rejected, ExecType.Reject, 0, 0, 0, 0, 0, status, 0, gateRejectReasonOf(kind), text);
+    if (unknown) this.resolveLater(p);
   }
 
   /** No answer: a definite reject if nothing was written, else Unknown. */
@@ -216,6 +322,7 @@ abstract class GateTransportBase implements OrderTransport {
     const kind = classifyGateNoResponse(written, timedOut);
     const status = written ? OrderStatus.Unknown : OrderStatus.Rejected;
     this.sink.execReport(p.symbolId, p.intentId, p.side, p.recvTs, p.sentTs, this.opts.now(), status, ExecType.Reject, 0, 0, 0, 0, 0, 0, 0, gateRejectReasonOf(kind), `${written ? 'transport' : 'not sent'}: ${why}`);
+    if (written) this.resolveLater(p);
   }
 
   /** An order object answer -> one report under `intentId` (the placed intent, or a cancel's target). */
@@ -269,6 +376,7 @@ export class GateOrderTransport extends GateTransportBase {
 
   place(f64: Float64Array, symbolId: number, base: number, readTs: number): void {
     const p = this.pending(f64, symbolId, base, readTs);
+    if (this.refused(p)) return;
     const c = this.rules(p);
     if (!c) return;
     const type = f64[base + IN.ORDER_TYPE]!;
@@ -292,6 +400,7 @@ export class GateOrderTransport extends GateTransportBase {
       this.encodeFailed(p, e as Error);
       return;
     }
+    p.text = text;
     void this.send(p, 'POST', '/orders', body, (ackTs, status, v) => {
       if (status >= 200 && status < 300) this.orderReport(p, p.intentId, ackTs, v);
       else this.venueError(p, ackTs, status, String(v['label'] ?? ''), String(v['message'] ?? v['detail'] ?? ''));
@@ -316,6 +425,8 @@ export class GateOrderTransport extends GateTransportBase {
       return;
     }
     const text = gateClientId(this.opts.clientIdPrefix, p.targetId);
+    p.text = text;
+    p.cancel = true;
     void this.send(p, 'DELETE', `/orders/${text}`, '', (ackTs, status, v) => {
       if (status >= 200 && status < 300) this.orderReport(p, p.targetId, ackTs, v);
       else this.venueError(p, ackTs, status, String(v['label'] ?? ''), String(v['message'] ?? ''));
@@ -341,7 +452,8 @@ export class GateOrderTransport extends GateTransportBase {
     const qty = f64[base + IN.QTY_STEPS]!;
     const resting = (fb.restingMs ?? 0) > 0;
     const price = formatPriceTicks(c, iocLegTicks(c, p.side, ref, fb.premium));
-    const body = gateIntentBody(c, f64, base, gateClientId(this.opts.clientIdPrefix, p.intentId, GateLeg.Ioc), price, resting ? 'gtc' : 'ioc', qty);
+    p.text = gateClientId(this.opts.clientIdPrefix, p.intentId, GateLeg.Ioc);
+    const body = gateIntentBody(c, f64, base, p.text, price, resting ? 'gtc' : 'ioc', qty);
     const reduce = (f64[base + IN.FLAGS]! & IntentFlag.ReduceOnly) !== 0;
     this.counters.fallbackLegs++;
     void this.send(p, 'POST', '/orders', body, (ackTs, status, v) => {
@@ -384,7 +496,8 @@ export class GateOrderTransport extends GateTransportBase {
     if (filled > 0) this.sink.execReport(p.symbolId, p.intentId, p.side, p.recvTs, p.sentTs, this.opts.now(), OrderStatus.PartiallyFilled, ExecType.Fill, filled, firstAvg, filled, firstAvg, Number(v['id']) || 0, 0, 0, RejectReason.None, String(v['id'] ?? ''));
     const rest = qty - filled;
     const size = p.side > 0 ? rest : -rest;
-    const body = `{"contract":"${c.name}","size":${size},"price":"0","tif":"ioc","text":"${gateClientId(this.opts.clientIdPrefix, p.intentId, GateLeg.Market)}"${reduce ? ',"reduce_only":true' : ''}}`;
+    p.text = gateClientId(this.opts.clientIdPrefix, p.intentId, GateLeg.Market);
+    const body = `{"contract":"${c.name}","size":${size},"price":"0","tif":"ioc","text":"${p.text}"${reduce ? ',"reduce_only":true' : ''}}`;
     this.counters.fallbackLegs++;
     void this.send(p, 'POST', '/orders', body, (ackTs, status, v2) => {
       if (status < 200 || status >= 300) {
@@ -405,7 +518,8 @@ export class GateOrderTransport extends GateTransportBase {
   /** Signs and sends one request; `done` gets the parsed body (ids above 2^53 as text) or reports the loss. */
   private async send(p: Pending, method: 'GET' | 'POST' | 'DELETE', path: string, body: string, done: (ackTs: number, status: number, v: Record<string, unknown>) => void): Promise<void> {
     const full = this.prefix + path;
-    const ts = String(Math.floor(this.opts.venueTimeMs() / 1000));
+    const venueNow = this.opts.venueTimeMs();
+    const ts = String(Math.floor(venueNow / 1000));
     const headers: Record<string, string> = {
       KEY: this.opts.apiKey,
       Timestamp: ts,
@@ -413,6 +527,13 @@ export class GateOrderTransport extends GateTransportBase {
       Accept: 'application/json',
     };
     if (body !== '') headers['Content-Type'] = 'application/json';
+    if (method === 'POST' && path === '/orders') {
+      const expiry = this.opts.orderExpiryMs ?? 5000;
+      // the venue refuses the order after this: the resolver's bound for "never arrived"
+      p.deadline = expiry > 0 ? venueNow + expiry : venueNow + 60_000;
+      if (expiry > 0) headers['x-gate-exptime'] = String(Math.floor(p.deadline));
+    }
+    const sentLocal = Date.now();
     this.inFlight++;
     let written = false;
     try {
@@ -421,6 +542,7 @@ export class GateOrderTransport extends GateTransportBase {
       if (p.sentTs === 0) this.onSent(p);
       const text = await res.body.text();
       const ackTs = this.answered(p);
+      if (res.statusCode >= 400) this.onErrorAnswer(text, res.headers, sentLocal);
       let v: Record<string, unknown>;
       try {
         const parsed = parseLossless(text);
@@ -433,6 +555,7 @@ export class GateOrderTransport extends GateTransportBase {
         }
       }
       done(ackTs, res.statusCode, v);
+      this.rateResetMs = 0;
     } catch (e) {
       const code = (e as { code?: string }).code ?? '';
       const notSent = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED';
@@ -442,11 +565,31 @@ export class GateOrderTransport extends GateTransportBase {
     }
   }
 
+  /** An error answer (cold path): the clock when the venue says ours is off, the reset time of a rate limit. */
+  private onErrorAnswer(text: string, h: Record<string, string | string[] | undefined>, sentLocal: number): void {
+    const one = (k: string): string => {
+      const v = h[k];
+      return Array.isArray(v) ? v[0] ?? '' : v ?? '';
+    };
+    this.rateResetMs = Number(one('x-gate-ratelimit-reset-timestamp')) || 0;
+    if (this.opts.clock !== undefined && text.includes('REQUEST_EXPIRED')) this.opts.clock.sample(sentLocal, Date.now(), Number(one('x-in-time')));
+  }
+
   async close(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await this.client.close().catch(() => undefined);
   }
+}
+
+/** A WS API request waiting for its answer. */
+interface WsWaiting {
+  p: Pending;
+  cancel: boolean;
+  /** local ms at send (clock re-estimate) */
+  sentLocal: number;
+  /** ns when it was given up (late) */
+  at: number;
 }
 
 /**
@@ -460,20 +603,48 @@ export class GateWsOrderTransport extends GateTransportBase implements WsHandler
   readonly ws: WsClient;
   private loggedIn = false;
   private nextReq = 1;
-  private readonly waiting = new Map<string, { p: Pending; cancel: boolean }>();
+  private readonly waiting = new Map<string, WsWaiting>();
+  /** requests reported Unknown (timed out) whose answer may still come: reqId -> request */
+  private readonly late = new Map<string, WsWaiting>();
   private loginReq = '';
+  private loginSentLocal = 0;
+  private loginRetries = 0;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  readonly wsCounters = { timeouts: 0, lateAnswers: 0, lateAnswersDropped: 0, loginRetries: 0 };
 
   constructor(
     sink: ExecReportSink,
     opts: GateTransportOptions & { wsUrl: string; ws?: WsClientOptions },
     private readonly rest: GateOrderTransport,
   ) {
-    super(sink, opts);
+    // one guard for both transports: a rate limit or a halt holds back every new order
+    super(sink, opts.guard !== undefined ? opts : { ...opts, guard: rest.guard });
     this.ws = new WsClient(opts.wsUrl, this, opts.ws ?? {});
   }
 
   start(): void {
     this.ws.connect();
+    // answers that do not come within the timeout: Unknown, resolved by text (a late one still counts once)
+    const every = Math.max(10, Math.floor(this.opts.requestTimeoutMs / 4));
+    this.sweepTimer = setInterval(() => this.sweep(), every);
+    this.sweepTimer.unref();
+  }
+
+  private sweep(): void {
+    if (this.waiting.size === 0 && this.late.size === 0) return;
+    const now = this.opts.now();
+    const limitNs = this.opts.requestTimeoutMs * 1e6;
+    for (const [id, w] of this.waiting) {
+      if (now - w.p.sentTs < limitNs) continue;
+      this.waiting.delete(id);
+      this.inFlight--;
+      this.wsCounters.timeouts++;
+      w.at = now;
+      this.late.set(id, w);
+      this.lost(w.p, true, true, `no WebSocket API answer within ${this.opts.requestTimeoutMs} ms`);
+    }
+    // a late answer after this long is not waited for any more (the resolver has it)
+    for (const [id, w] of this.late) if (now - w.at > 600e9) this.late.delete(id);
   }
 
   isReady(): boolean {
@@ -481,9 +652,15 @@ export class GateWsOrderTransport extends GateTransportBase implements WsHandler
   }
 
   onOpen(): void {
+    this.loginRetries = 0;
+    this.login();
+  }
+
+  private login(): void {
     this.loggedIn = false;
     const ts = String(Math.floor(this.opts.venueTimeMs() / 1000));
     this.loginReq = `login-${this.nextReq++}`;
+    this.loginSentLocal = Date.now();
     this.ws.send(`{"time":${ts},"channel":"futures.login","event":"api","payload":{"api_key":"${this.opts.apiKey}","signature":"${signWsApi(this.opts.apiSecret, 'futures.login', '', ts)}","timestamp":"${ts}","req_id":"${this.loginReq}"}}`);
   }
 
@@ -494,6 +671,7 @@ export class GateWsOrderTransport extends GateTransportBase implements WsHandler
       this.lost(w.p, true, false, 'WebSocket API connection closed before the answer');
     }
     this.waiting.clear();
+    this.late.clear();
   }
 
   onMessage(buf: Buffer, start: number, end: number): void {
@@ -507,20 +685,45 @@ export class GateWsOrderTransport extends GateTransportBase implements WsHandler
     if (reqId === this.loginReq) {
       const data = m['data'] as Record<string, unknown> | undefined;
       this.loggedIn = data !== undefined && data['errs'] === undefined;
+      const errs = data?.['errs'] as Record<string, unknown> | undefined;
+      if (errs !== undefined && errs['label'] === 'REQUEST_EXPIRED' && this.opts.clock !== undefined && this.loginRetries < 3) {
+        // our clock is off the venue's: re-estimate it from the answer's stamp and log in again
+        const header = (m['header'] ?? {}) as Record<string, unknown>;
+        this.opts.clock.sample(this.loginSentLocal, Date.now(), Number(header['x_in_time']));
+        this.loginRetries++;
+        this.wsCounters.loginRetries++;
+        this.login();
+      }
       return;
     }
     if (m['ack'] === true) return; // the echo of an order_place; the result follows
-    const w = this.waiting.get(reqId);
-    if (!w) return;
-    this.waiting.delete(reqId);
-    this.inFlight--;
+    let w = this.waiting.get(reqId);
+    if (w !== undefined) {
+      this.waiting.delete(reqId);
+      this.inFlight--;
+    } else {
+      w = this.late.get(reqId);
+      if (w === undefined) return;
+      this.late.delete(reqId);
+      // reported Unknown already: this answer is the outcome only if the resolver has not written one
+      const r = this.opts.resolver;
+      if (r !== undefined && !r.settle(w.p.cancel ? w.p.targetId : w.p.intentId)) {
+        this.wsCounters.lateAnswersDropped++;
+        return;
+      }
+      this.wsCounters.lateAnswers++;
+    }
     const p = w.p;
     const ackTs = this.answered(p);
     const header = (m['header'] ?? {}) as Record<string, unknown>;
     const data = (m['data'] ?? {}) as Record<string, unknown>;
     const errs = data['errs'] as Record<string, unknown> | undefined;
     if (errs !== undefined) {
-      this.venueError(p, ackTs, Number(header['status']) || 400, String(errs['label'] ?? ''), String(errs['message'] ?? ''));
+      const label = String(errs['label'] ?? '');
+      this.rateResetMs = Number(header['x_gate_ratelimit_reset_timestamp']) || 0;
+      if (label === 'REQUEST_EXPIRED') this.opts.clock?.sample(w.sentLocal, Date.now(), Number(header['x_in_time']));
+      this.venueError(p, ackTs, Number(header['status']) || 400, label, String(errs['message'] ?? ''));
+      this.rateResetMs = 0;
       return;
     }
     const result = data['result'];
@@ -538,11 +741,13 @@ export class GateWsOrderTransport extends GateTransportBase implements WsHandler
     if (type !== OrderType.Market && type !== OrderType.Limit) return this.rest.place(f64, symbolId, base, readTs);
     if (fallback) return this.rest.place(f64, symbolId, base, readTs);
     const p = this.pending(f64, symbolId, base, readTs);
+    if (this.refused(p)) return;
     const c = this.rules(p);
     if (!c) return;
     let param: string;
     try {
-      param = gateIntentBody(c, f64, base, gateClientId(this.opts.clientIdPrefix, p.intentId));
+      p.text = gateClientId(this.opts.clientIdPrefix, p.intentId);
+      param = gateIntentBody(c, f64, base, p.text);
     } catch (e) {
       this.encodeFailed(p, e as Error);
       return;
@@ -554,7 +759,9 @@ export class GateWsOrderTransport extends GateTransportBase implements WsHandler
     const type = f64[base + IN.ORDER_TYPE]!;
     if (type !== OrderType.Market && type !== OrderType.Limit) return this.rest.cancel(f64, symbolId, base, readTs);
     const p = this.pending(f64, symbolId, base, readTs);
-    this.request(p, 'futures.order_cancel', `{"order_id":"${gateClientId(this.opts.clientIdPrefix, p.targetId)}"}`, true);
+    p.text = gateClientId(this.opts.clientIdPrefix, p.targetId);
+    p.cancel = true;
+    this.request(p, 'futures.order_cancel', `{"order_id":"${p.text}"}`, true);
   }
 
   private request(p: Pending, channel: string, param: string, cancel: boolean): void {
@@ -564,16 +771,20 @@ export class GateWsOrderTransport extends GateTransportBase implements WsHandler
     }
     const reqId = `${p.intentId}-${this.nextReq++}`;
     const ts = Math.floor(this.opts.venueTimeMs() / 1000);
+    // an order may still be acted on while its `time` is within the venue's tolerance
+    if (!cancel) p.deadline = ts * 1000 + 1000 + (this.opts.wsTimeWindowMs ?? 60_000);
     if (!this.ws.send(`{"time":${ts},"channel":"${channel}","event":"api","payload":{"req_id":"${reqId}","req_param":${param}}}`)) {
       this.reject(p, RejectReason.Transport, 0, 'not sent: WebSocket API connection not open');
       return;
     }
     this.onSent(p);
     this.inFlight++;
-    this.waiting.set(reqId, { p, cancel });
+    this.waiting.set(reqId, { p, cancel, sentLocal: Date.now(), at: 0 });
   }
 
   async close(): Promise<void> {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
     this.ws.close(1000);
   }
 }
