@@ -106,7 +106,7 @@ async function relay(targetPort: number) {
   return r;
 }
 
-const idle: Strategy = { name: 'test', onMarket: () => undefined, onReport: () => undefined };
+const idle: Strategy = { name: 'test', onMarket: () => undefined, onReport: () => undefined, onTimer: () => undefined };
 
 /**
  * The execution side in-process: a StrategyRunner (positions from ring C) submitting into ring B, and an

@@ -129,7 +129,7 @@ describe('GateWire units', () => {
 
     const w = await venue({ rate: 3000, seed: 4, latency: { feed: { kind: 'normal', meanMs: 20, sdMs: 10 }, seed: 9 } });
     const { feed } = startFeed(w);
-    await waitFor(() => feed.counters().booksLive === 2, 'books live with a delayed feed', 8000);
+    await waitFor(() => feed.counters().booksLive === 2, 'books live with a delayed feed');
     await sleep(300);
     expect(feed.counters()).toMatchObject({ bookGaps: 0, decodeErrors: 0 });
     expect(w.stats().faults.latencyFeedFrames).toBeGreaterThan(50);
@@ -195,13 +195,13 @@ describe('market-data faults on Gate: the feed resyncs and its books end equal t
 
   /** Books Live, the venue paused, then the feed's book, the strategy-side mirror and the venue's book are one. */
   async function healthy(f: ReturnType<typeof startFeed>): Promise<void> {
-    await waitFor(() => (f.drain(), f.feed.counters().booksLive === 2), 'books live', 8000);
+    await waitFor(() => (f.drain(), f.feed.counters().booksLive === 2), 'books live');
     await sleep(200);
     v.pause();
     await sleep(250); // the last pushes (100 ms streams) arrive
     for (let s = 0; s < CONTRACTS.length; s++) {
       const want = await venueLevels(v, CONTRACTS[s]!);
-      await waitFor(() => (f.drain(), f.feed.book(s).lastUpdateId === want.id), `${CONTRACTS[s]} caught up with the venue`, 3000);
+      await waitFor(() => (f.drain(), f.feed.book(s).lastUpdateId === want.id), `${CONTRACTS[s]} caught up with the venue`);
       expect(f.feed.bookState(s)).toBe(BookState.Live);
       expect(levels(f.feed.book(s))).toBe(want.text);
       expect(levels(f.mirror.books[s]!)).toBe(want.text);
@@ -210,7 +210,7 @@ describe('market-data faults on Gate: the feed resyncs and its books end equal t
 
   it('order_book_update gap: skipped pushes break U = prev u + 1; the book resyncs from a new snapshot', async () => {
     const f = startFeed(v);
-    await waitFor(() => f.feed.counters().booksLive === 2, 'books live', 8000);
+    await waitFor(() => f.feed.counters().booksLive === 2, 'books live');
     const snaps = f.feed.counters().bookSnapshots;
     v.faults.inject({ kind: 'depthGap', symbol: 'BTC_USDT', events: 2 });
     await waitFor(() => f.feed.counters().bookGaps >= 1, 'gap seen');
@@ -221,7 +221,7 @@ describe('market-data faults on Gate: the feed resyncs and its books end equal t
 
   it('duplicated and reordered pushes: a repeat is dropped as stale, an overtaken push is a gap and a resync', async () => {
     const f = startFeed(v);
-    await waitFor(() => f.feed.counters().booksLive === 2, 'books live', 8000);
+    await waitFor(() => f.feed.counters().booksLive === 2, 'books live');
     v.faults.inject({ kind: 'duplicate', stream: 'order_book_update', count: 4 });
     v.faults.inject({ kind: 'duplicate', stream: 'book_ticker', probability: 0.05, seed: 1, forMs: 400 });
     await waitFor(() => v.stats().faults.duplicates >= 4, 'duplicates sent');
@@ -235,7 +235,7 @@ describe('market-data faults on Gate: the feed resyncs and its books end equal t
 
   it('malformed frames: decode errors; a truncated order_book_update is a gap and a resync', async () => {
     const f = startFeed(v);
-    await waitFor(() => f.feed.counters().booksLive === 2, 'books live', 8000);
+    await waitFor(() => f.feed.counters().booksLive === 2, 'books live');
     v.faults.inject({ kind: 'malformed', mode: 'truncate', stream: 'order_book_update', symbol: 'BTC_USDT' });
     v.faults.inject({ kind: 'malformed', mode: 'garbage', probability: 0.05, seed: 2, count: 4 });
     await waitFor(() => f.feed.counters().decodeErrors >= 5, 'decode errors');
@@ -246,7 +246,7 @@ describe('market-data faults on Gate: the feed resyncs and its books end equal t
 
   it('dropped market connection: reconnect, resubscribe, resync', async () => {
     const f = startFeed(v);
-    await waitFor(() => f.feed.counters().booksLive === 2, 'books live', 8000);
+    await waitFor(() => f.feed.counters().booksLive === 2, 'books live');
     const reconnects = f.feed.counters().reconnects;
     const snaps = f.feed.counters().bookSnapshots;
     v.faults.inject({ kind: 'drop', target: 'market' });
@@ -258,7 +258,7 @@ describe('market-data faults on Gate: the feed resyncs and its books end equal t
 
   it('stalled market connection: pushes held then released in order (no gap); with pings stalled too, the idle timeout reconnects', async () => {
     const f = startFeed(v);
-    await waitFor(() => f.feed.counters().booksLive === 2, 'books live', 8000);
+    await waitFor(() => f.feed.counters().booksLive === 2, 'books live');
     const gaps = f.feed.counters().bookGaps;
     v.faults.inject({ kind: 'stall', target: 'market', ms: 500 });
     await sleep(700);
@@ -268,18 +268,18 @@ describe('market-data faults on Gate: the feed resyncs and its books end equal t
     // a venue whose protocol pings are rare: a stall silences the connection and the feed's idle timeout acts
     const quiet = await venue({ rate: 3000, seed: 6, pingIntervalMs: 60_000 });
     const q = startFeed(quiet, { idleTimeoutMs: 300 });
-    await waitFor(() => q.feed.counters().booksLive === 2, 'books live', 8000);
+    await waitFor(() => q.feed.counters().booksLive === 2, 'books live');
     const rc = q.feed.counters().reconnects;
     quiet.faults.inject({ kind: 'stall', target: 'market', ms: 1500 });
-    await waitFor(() => q.feed.counters().reconnects > rc, 'reconnect after the stall', 4000);
-    await waitFor(() => q.feed.counters().booksLive === 2 && q.feed.counters().bookSnapshots >= 4, 'books live again', 8000);
+    await waitFor(() => q.feed.counters().reconnects > rc, 'reconnect after the stall');
+    await waitFor(() => q.feed.counters().booksLive === 2 && q.feed.counters().bookSnapshots >= 4, 'books live again');
   });
 
   it('a discarding stall (pushes lost, connection kept) is a gap and a resync', async () => {
     const f = startFeed(v);
-    await waitFor(() => f.feed.counters().booksLive === 2, 'books live', 8000);
+    await waitFor(() => f.feed.counters().booksLive === 2, 'books live');
     v.faults.inject({ kind: 'stall', target: 'market', ms: 250, discard: true });
-    await waitFor(() => f.feed.counters().bookGaps >= 1, 'gap', 4000);
+    await waitFor(() => f.feed.counters().bookGaps >= 1, 'gap');
     await healthy(f);
     expect(v.stats().faults.stallDiscards).toBeGreaterThan(0);
   });
@@ -360,7 +360,7 @@ describe('order-path faults on Gate: every order resolved exactly once, none sen
     const accepted = v.stats().ordersAccepted;
     v.faults.inject({ kind: 'loseAck' });
     const a = r.market(Side.Buy);
-    await r.until(() => r.of(a).length === 1, 'unknown');
+    await r.until(() => r.of(a).length >= 1, 'unknown');
     expect(r.of(a)[0]).toMatchObject({ status: OrderStatus.Unknown, reason: RejectReason.Timeout });
     v.faults.inject({ kind: 'loseAck', mode: 'close' });
     const b = r.market(Side.Buy, 2);
@@ -451,7 +451,7 @@ describe('order-path faults on Gate: every order resolved exactly once, none sen
     await r.until(() => r.of(b).length === 1, 'local refusal');
     expect(r.of(b)[0]).toMatchObject({ status: OrderStatus.Rejected, reason: RejectReason.RateLimited, code: 0 });
     expect(v.stats().orderRequests).toBe(sent);
-    await waitFor(() => r.service.clock.now() >= r.service.guard.backoffUntilMs, 'reset time', 2000);
+    await waitFor(() => r.service.clock.now() >= r.service.guard.backoffUntilMs, 'reset time');
     const c = r.market(Side.Buy);
     await r.until(() => r.of(c).length === 1, 'after the reset');
     expect(r.of(c)[0]).toMatchObject({ status: OrderStatus.Filled });
@@ -577,7 +577,7 @@ describe('WS API faults on Gate: lost / late answers resolved once, a dropped or
     // INTERNAL, not acted on: never arrived once its time window has passed
     v.faults.inject({ kind: 'http', status: 500, transport: 'wsapi' });
     t.place(intent(3, 1, 1), 0, 0, 0);
-    await waitFor(() => sink.of(3).length === 2, 'never arrived', 4000);
+    await waitFor(() => sink.of(3).length === 2, 'never arrived');
     expect(sink.of(3).map((x) => x.status)).toEqual([OrderStatus.Unknown, OrderStatus.Rejected]);
     expect(resolver.counters).toMatchObject({ resolvedNeverArrived: 1 });
     expect(v.stats().ordersAccepted).toBe(accepted + 2);
@@ -594,7 +594,7 @@ describe('WS API faults on Gate: lost / late answers resolved once, a dropped or
     expect(sink.of(10).map((x) => x.status)).toEqual([OrderStatus.Unknown, OrderStatus.Filled]);
     v.faults.inject({ kind: 'stall', target: 'api', ms: 800 });
     t.place(intent(11, -1, 1), 0, 0, 0);
-    await waitFor(() => sink.of(11).length >= 2, 'stalled answer resolved', 4000);
+    await waitFor(() => sink.of(11).length >= 2, 'stalled answer resolved');
     expect(sink.of(11).map((x) => x.status)).toEqual([OrderStatus.Unknown, OrderStatus.Filled]);
     v.faults.inject({ kind: 'drop', target: 'api' });
     await waitFor(() => !t.isReady(), 'api down');

@@ -350,7 +350,7 @@ describe('market-data faults: the feed counts them, resyncs, and its books equal
 
 // ---------------------------------------------------------------------------------------------------------
 
-const idle: Strategy = { name: 'test', onMarket: () => undefined, onReport: () => undefined };
+const idle: Strategy = { name: 'test', onMarket: () => undefined, onReport: () => undefined, onTimer: () => undefined };
 const venuePos = (v: BinanceVenueHandle, symbol = 'BTCUSDT'): number => Number(v.positions().find((p) => p.symbol === symbol)?.positionAmt ?? 0);
 
 interface Rec {

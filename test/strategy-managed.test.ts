@@ -27,7 +27,7 @@ class OnMarker implements Strategy {
   onTimer(): void {}
 }
 
-const cfg = (over: Partial<ManagedConfig> & { exits?: Partial<ManagedConfig['exits']> } = {}): ManagedConfig => ({
+const cfg = (over: Omit<Partial<ManagedConfig>, 'exits'> & { exits?: Partial<ManagedConfig['exits']> } = {}): ManagedConfig => ({
   protectiveStop: false,
   protectiveStopOnMark: true,
   sizing: { ...GATE_SCALPER_SIZING, mode: 'fixed', quantity: 1 },
@@ -123,13 +123,13 @@ describe('shared exits and sizing (ManagedStrategy)', () => {
 
   it('the registry wraps a strategy only when a shared parameter is on; the parameters are validated', () => {
     const syms = ['BTCUSDT'];
-    expect(createStrategy('fee-momentum', {}, syms)).toBeInstanceOf(FeeMomentum);
-    const s = createStrategy('fee-momentum', { exitStopLoss: 0.005, protectiveStop: true }, syms);
+    expect(createStrategy('fee-momentum', { symbol: 'BTCUSDT' }, syms)).toBeInstanceOf(FeeMomentum);
+    const s = createStrategy('fee-momentum', { symbol: 'BTCUSDT', exitStopLoss: 0.005, protectiveStop: true }, syms);
     expect(s).toBeInstanceOf(ManagedStrategy);
     expect((s as ManagedStrategy).inner).toBeInstanceOf(FeeMomentum);
     expect(s.name).toBe('fee-momentum');
     expect(managedConfig({ ...strategyDefaults('fee-momentum'), sizing: 'risk', sizingLeverage: 10 }).sizing).toMatchObject({ mode: 'risk', leverage: 10, riskPerTrade: 0.01 });
-    expect(() => createStrategy('fee-momentum', { exitStopLoss: 0.9 }, syms)).toThrow(/strategy\.params\.exitStopLoss must be between 0 and 0\.5; got 0\.9/);
-    expect(() => createStrategy('fee-momentum', { sizing: 'kelly' }, syms)).toThrow(/sizing must be one of fixed, percent-equity, risk/);
+    expect(() => createStrategy('fee-momentum', { symbol: 'BTCUSDT', exitStopLoss: 0.9 }, syms)).toThrow(/strategy\.params\.exitStopLoss must be between 0 and 0\.5; got 0\.9/);
+    expect(() => createStrategy('fee-momentum', { symbol: 'BTCUSDT', sizing: 'kelly' }, syms)).toThrow(/sizing must be one of fixed, percent-equity, risk/);
   });
 });

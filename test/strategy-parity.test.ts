@@ -9,7 +9,8 @@ import { FeedHandler } from '../src/feed/FeedHandler.js';
 import { ExecType, IN, INTENT_SLOT_BYTES, MARKET_SLOT_BYTES, OrderStatus, RecordType, REPORT_SLOT_BYTES, RP, packHeader } from '../src/ring/layout.js';
 import { ArraySlotWriter } from '../src/ring/SlotWriter.js';
 import { SpscRing } from '../src/ring/SpscRing.js';
-import { PreTradeLimits } from '../src/risk/PreTradeLimits.js';
+import { validateRiskConfig } from '../src/risk/RiskConfig.js';
+import { RiskEngine } from '../src/risk/RiskEngine.js';
 import { startBinanceVenue, type BinanceVenueHandle } from '../src/sim/binance/BinanceVenue.js';
 import { createStrategy } from '../src/strategy/registry.js';
 import { StrategyRunner } from '../src/strategy/StrategyRunner.js';
@@ -101,7 +102,7 @@ async function inProcess(cfg: EngineConfig, speed: number): Promise<{ intents: I
   const feed = new FeedHandler(new SymbolRegistry(cfg.symbols), ringA, { ...cfg.feed, wsBase: v.wsUrl, restUrl: v.restUrl, symbols: cfg.symbols, book: cfg.book });
   const ringB = new ArraySlotWriter(INTENT_SLOT_BYTES, 16);
   const rep = new ArraySlotWriter(REPORT_SLOT_BYTES, 1);
-  const runner = new StrategyRunner(createStrategy(cfg.strategy.name, cfg.strategy.params, cfg.symbols), instruments, ringB, new PreTradeLimits(cfg.risk), { now: () => 0 });
+  const runner = new StrategyRunner(createStrategy(cfg.strategy.name, cfg.strategy.params, cfg.symbols), instruments, ringB, new RiskEngine(validateRiskConfig(cfg.risk)), { now: () => 0 });
   const intents: Intent[] = [];
   const drain = (): void => {
     const n = ringA.poll();

@@ -112,7 +112,7 @@ describe('ping-pong through the strategy runner', () => {
       expect(s.runner.position(0)).toBeCloseTo(i % 2 === 0 ? 0.01 : 0, 12);
     }
     expect(s.intents.count).toBe(50);
-    expect(s.runner.risk.rejects.maxPosition).toBe(0);
+    expect((s.runner.risk as PreTradeLimits).rejects.maxPosition).toBe(0);
     expect(s.runner.pendingQty(0, Side.Buy)).toBeCloseTo(0, 12);
     expect(s.runner.pendingQty(0, Side.Sell)).toBeCloseTo(0, 12);
     expect(s.runner.position(0)).toBeCloseTo(0, 12);
@@ -133,12 +133,12 @@ describe('ping-pong through the strategy runner', () => {
     const big = setup({ quantity: 2 }, { maxOrderQty: 1, maxPosition: 10 });
     big.trade(60_000, 0);
     expect(big.intents.count).toBe(0);
-    expect(big.runner.risk.rejects.maxOrderQty).toBe(1);
+    expect((big.runner.risk as PreTradeLimits).rejects.maxOrderQty).toBe(1);
     expect(big.strat.refused).toBe(1);
     const pos = setup({ quantity: 0.01 }, { maxOrderQty: 1, maxPosition: 0.005 });
     pos.trade(60_000, 0);
     expect(pos.intents.count).toBe(0);
-    expect(pos.runner.risk.rejects.maxPosition).toBe(1);
+    expect((pos.runner.risk as PreTradeLimits).rejects.maxPosition).toBe(1);
   });
 
   it('a full intent ring rejects the intent with a reason instead of dropping it', () => {
@@ -250,7 +250,7 @@ describe('strategy runner: fills from the response and from the user data stream
   ];
   for (const [name, stream] of streams) {
     for (const seq of insertions(stream, result(1))) {
-      it(`one fill: ${seq.map((r) => r.label).join(' -> ')}`, () => {
+      it(`one fill (${name}): ${seq.map((r) => r.label).join(' -> ')}`, () => {
         const s = oneOrder();
         for (const r of seq) s.feed(r);
         expect(s.runner.position(0)).toBeCloseTo(QTY, 12);
