@@ -889,8 +889,8 @@ export class VenueCore {
     const sign = qty > 0 ? 1n : qty < 0 ? -1n : 0n;
     // qty x mark and cost at scale qd + 8, then back to money (scale 8).
     const exactNotional = qtyUnits * BigInt(mark8);
-    const exactCost = sign * cost * 10n ** BigInt(MONEY_DECIMALS - inst.priceDecimals);
-    const div = 10n ** BigInt(qd);
+    const exactCost = sign * cost * pow10n(MONEY_DECIMALS - inst.priceDecimals);
+    const div = pow10n(qd);
     const notional = roundDiv(exactNotional, div);
     const unrealized = roundDiv(exactNotional - exactCost, div);
     const absNotional = notional < 0n ? -notional : notional;
@@ -1266,13 +1266,13 @@ export function ticksTo8(inst: Instrument, ticks: number): number {
 /** 10^(scale - 8) when an instrument's price x qty scale is finer than money, else 1. */
 function moneyDivisor(inst: Instrument): bigint {
   const s = inst.priceDecimals + inst.qtyDecimals;
-  return s > MONEY_DECIMALS ? 10n ** BigInt(s - MONEY_DECIMALS) : 1n;
+  return s > MONEY_DECIMALS ? pow10n(s - MONEY_DECIMALS) : 1n;
 }
 
 /** price x qty units -> money units, unrounded when the scale allows (else the caller divides by moneyDivisor). */
 function toMoneyExact(v: bigint, inst: Instrument): bigint {
   const s = inst.priceDecimals + inst.qtyDecimals;
-  return s <= MONEY_DECIMALS ? v * 10n ** BigInt(MONEY_DECIMALS - s) : v;
+  return s <= MONEY_DECIMALS ? v * pow10n(MONEY_DECIMALS - s) : v;
 }
 
 /** price x qty units -> money units (rounded half away from zero). */
@@ -1289,3 +1289,8 @@ export function roundDiv(a: bigint, b: bigint): bigint {
   return neg ? -q : q;
 }
 
+/** 10^n as a bigint from a table (n < 64): money conversions run per fill, and `10n ** BigInt(n)` allocated twice per call. */
+const POW10N: readonly bigint[] = Array.from({ length: 64 }, (_, i) => 10n ** BigInt(i));
+function pow10n(n: number): bigint {
+  return POW10N[n] ?? 10n ** BigInt(n);
+}
