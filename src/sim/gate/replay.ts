@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { decimalsOf, formatScaled, parseScaled } from '../../core/decimal.js';
 import { RecordingReader, RecordingSource } from '../../venues/binance/recording.js';
 import { restContract } from '../../venues/gate/book.js';
-import { STALE_SNAPSHOT_EVENTS, type ReplayStats } from '../market/ReplaySource.js';
+import { TimelinePlayer, type ReplaySink, type ReplayStats } from '../market/ReplayPlayer.js';
+import { STALE_SNAPSHOT_EVENTS } from '../market/ReplaySource.js';
 import { SyntheticMarket } from '../market/SyntheticMarket.js';
 import type { BookTop, DepthEvent, DepthSnapshot, MarketEvent, MarketEventKind, Side, TakeResult } from '../market/types.js';
 import type { GateChannels } from './channels.js';
@@ -760,247 +761,86 @@ export interface GateReplayControl {
   stats(): ReplayStats;
 }
 
-/** Items per batch between flushes (and between looks at the subscribers' buffers). */
-const BATCH = 1024;
-
-/**
- * Walks the timeline. Speed > 0: an item is due (ts - ts0) / speed seconds of wall time after the start
- * (pauses excluded), sent on a timer aimed at the next one. Speed 0: batches back to back, waiting 1 ms while
- * a subscriber has more than the high-water mark unsent, so nothing is dropped.
- */
-export class GateReplayPlayer implements GateReplayControl {
-  private idx = 0;
-  private started = false;
-  private paused = false;
-  private done = false;
-  private stopped = false;
-  private laps = 0;
-  private replayed = 0;
-  private sent = 0;
-  private snapshots = 0;
-  private wallBase = 0;
-  private tsBase = 0;
-  private pausedAt = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private immediate: NodeJS.Immediate | null = null;
-  private startTimer: NodeJS.Timeout | null = null;
-  private readonly doneWaiters: Array<() => void> = [];
-  private readonly speed: number;
-  private readonly loop: boolean;
-  private readonly maxFrames: number;
+/** The recorded pushes to the subscribers of their channel and contract (the Gate side of the shared player). */
+function gateReplaySink(wiring: GateReplayWiring): ReplaySink<GateReplayFrame> {
   /** Sockets already given the current order_book_update frame (a socket may hold several streams of a contract). */
-  private readonly once = new Set<GateSocket>();
+  const once = new Set<GateSocket>();
+  return {
+    deliver(f: GateReplayFrame): boolean {
+      for (const ev of f.events) wiring.onEvent(ev);
+      if (f.sym < 0) return false;
+      const ch = wiring.channels;
+      const send = wiring.send;
+      let n = 0;
+      const each = (socks: ReadonlySet<GateSocket> | undefined): void => {
+        if (socks === undefined) return;
+        for (const s of socks) {
+          if (s.closed) continue;
+          send(s, f.text);
+          n++;
+        }
+      };
+      switch (f.channel) {
+        case GateReplayChannel.OrderBookUpdate: {
+          // the recorded stream goes to every order_book_update subscriber of the contract, whatever frequency or level it asked for
+          const streams = ch.obu[f.sym]!;
+          if (streams.size === 1) for (const st of streams.values()) each(st.socks);
+          else if (streams.size > 1) {
+            once.clear();
+            for (const st of streams.values()) for (const s of st.socks) once.add(s);
+            each(once);
+            once.clear();
+          }
+          break;
+        }
+        case GateReplayChannel.BookTicker:
+          each(ch.bookTicker[f.sym]);
+          break;
+        case GateReplayChannel.Trades:
+          each(ch.trades[f.sym]);
+          break;
+        case GateReplayChannel.Tickers:
+          each(ch.tickers[f.sym]);
+          break;
+        case GateReplayChannel.Candlesticks:
+          each(ch.candles[f.sym]!.get(f.interval));
+          break;
+        default:
+          break;
+      }
+      return n > 0;
+    },
+    flush: () => wiring.flush(),
+    congested(): boolean {
+      const hw = wiring.highWaterBytes;
+      for (const s of wiring.sockets) if (s.ws !== null && s.pub.size > 0 && s.ws.getBufferedAmount() > hw) return true;
+      return false;
+    },
+  };
+}
 
+/** The shared replay clock (../market/ReplayPlayer.ts) over a Gate recording, started by the first public subscription. */
+export class GateReplayPlayer extends TimelinePlayer<GateReplayItem> implements GateReplayControl {
   constructor(
-    readonly source: GateReplaySource,
+    source: GateReplaySource,
     private readonly wiring: GateReplayWiring,
     private readonly opts: GateReplayOptions,
   ) {
-    const speed = opts.speed ?? 1;
-    if (!Number.isFinite(speed) || speed < 0) throw new RangeError(`replay speed must be >= 0 (got ${speed})`);
-    this.speed = speed;
-    this.loop = (opts.loop ?? false) && source.frameCount > 0;
-    this.maxFrames = opts.maxFrames ?? Number.POSITIVE_INFINITY;
-    if (source.items.length === 0 || this.maxFrames <= 0) this.done = true;
+    // No drain kick on the Gate side: look again after 1 ms while a subscriber is above the high-water mark.
+    super(source, gateReplaySink(wiring), {
+      file: opts.file,
+      speed: opts.speed ?? 1,
+      loop: opts.loop ?? false,
+      maxFrames: opts.maxFrames ?? Number.POSITIVE_INFINITY,
+      congestionRetryMs: 1,
+    });
   }
 
   /** Subscriptions changed: the first public one starts the replay (after startDelayMs) unless manualStart. */
   subscriptionsChanged(): void {
-    if (this.opts.manualStart || this.started || this.startTimer !== null) return;
-    if (this.wiring.channels.active().length > 0) this.begin(this.opts.startDelayMs ?? 100);
+    if (this.opts.manualStart || this.isStarted) return;
+    if (this.wiring.channels.active().length > 0) this.start(this.opts.startDelayMs ?? 100);
   }
-
-  start(): void {
-    this.begin(0);
-  }
-
-  private begin(delayMs: number): void {
-    if (this.started || this.startTimer !== null || this.stopped) return;
-    const go = (): void => {
-      this.startTimer = null;
-      if (this.stopped) return;
-      this.started = true;
-      this.beginLap();
-      if (this.paused) this.pausedAt = this.wallBase;
-      if (this.done) this.finish();
-      else if (!this.paused) this.schedule(0);
-    };
-    if (delayMs > 0) this.startTimer = setTimeout(go, delayMs);
-    else go();
-  }
-
-  pause(): void {
-    if (this.paused) return;
-    this.paused = true;
-    this.pausedAt = performance.now();
-    this.cancel();
-  }
-
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    // the replay clock stood still meanwhile
-    this.wallBase += performance.now() - this.pausedAt;
-    if (this.started && !this.done) this.schedule(0);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.cancel();
-    if (this.startTimer !== null) clearTimeout(this.startTimer);
-    this.startTimer = null;
-    this.finish();
-  }
-
-  whenDone(): Promise<void> {
-    if (this.done) return Promise.resolve();
-    return new Promise((resolve) => this.doneWaiters.push(resolve));
-  }
-
-  stats(): ReplayStats {
-    const clock = this.source.clockTs;
-    return {
-      file: this.opts.file,
-      speed: this.speed,
-      loop: this.loop,
-      framesTotal: this.source.frameCount,
-      framesReplayed: this.replayed,
-      framesSent: this.sent,
-      snapshotsReplayed: this.snapshots,
-      framesSkipped: this.source.loadStats.skippedFrames,
-      laps: this.laps,
-      started: this.started,
-      paused: this.paused,
-      done: this.done,
-      clockTs: clock === clock ? clock : null,
-    };
-  }
-
-  private beginLap(): void {
-    this.idx = 0;
-    this.source.reset();
-    this.wallBase = performance.now();
-    const first = this.source.items[0];
-    this.tsBase = first !== undefined && first.ts === first.ts ? first.ts : 0;
-  }
-
-  private cancel(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    if (this.immediate !== null) clearImmediate(this.immediate);
-    this.timer = null;
-    this.immediate = null;
-  }
-
-  private schedule(delayMs: number): void {
-    this.cancel();
-    if (delayMs <= 0) this.immediate = setImmediate(this.step);
-    else this.timer = setTimeout(this.step, delayMs);
-  }
-
-  private finish(): void {
-    this.done = true;
-    this.cancel();
-    for (const f of this.doneWaiters.splice(0)) f();
-  }
-
-  private congested(): boolean {
-    const hw = this.wiring.highWaterBytes;
-    for (const s of this.wiring.sockets) if (s.ws !== null && s.pub.size > 0 && s.ws.getBufferedAmount() > hw) return true;
-    return false;
-  }
-
-  /** Queues a recorded push for its subscribers; whether anyone gets it. */
-  private deliver(f: GateReplayFrame): boolean {
-    for (const ev of f.events) this.wiring.onEvent(ev);
-    if (f.sym < 0) return false;
-    const ch = this.wiring.channels;
-    const send = this.wiring.send;
-    let n = 0;
-    const each = (socks: ReadonlySet<GateSocket> | undefined): void => {
-      if (socks === undefined) return;
-      for (const s of socks) {
-        if (s.closed) continue;
-        send(s, f.text);
-        n++;
-      }
-    };
-    switch (f.channel) {
-      case GateReplayChannel.OrderBookUpdate: {
-        // the recorded stream goes to every order_book_update subscriber of the contract, whatever frequency or level it asked for
-        const streams = ch.obu[f.sym]!;
-        if (streams.size === 1) for (const st of streams.values()) each(st.socks);
-        else if (streams.size > 1) {
-          const once = this.once;
-          once.clear();
-          for (const st of streams.values()) for (const s of st.socks) once.add(s);
-          each(once);
-          once.clear();
-        }
-        break;
-      }
-      case GateReplayChannel.BookTicker:
-        each(ch.bookTicker[f.sym]);
-        break;
-      case GateReplayChannel.Trades:
-        each(ch.trades[f.sym]);
-        break;
-      case GateReplayChannel.Tickers:
-        each(ch.tickers[f.sym]);
-        break;
-      case GateReplayChannel.Candlesticks:
-        each(ch.candles[f.sym]!.get(f.interval));
-        break;
-      default:
-        break;
-    }
-    return n > 0;
-  }
-
-  private readonly step = (): void => {
-    this.timer = null;
-    this.immediate = null;
-    if (this.done || this.paused || this.stopped) return;
-    const items = this.source.items;
-    const paced = this.speed > 0;
-    const dueTs = paced ? this.tsBase + ((performance.now() - this.wallBase) / 1000) * this.speed : Infinity;
-    let n = 0;
-    while (n < BATCH) {
-      if (this.idx >= items.length) {
-        if (!this.loop) break;
-        this.laps++;
-        this.beginLap();
-        if (paced) break; // the next lap starts now, on the next step
-      }
-      const it = items[this.idx]!;
-      if (paced && it.ts === it.ts && it.ts > dueTs) break;
-      this.idx++;
-      this.source.apply(it);
-      if (it.type === 0) {
-        this.replayed++;
-        n++;
-        if (this.deliver(it)) this.sent++;
-        if (this.replayed >= this.maxFrames) break;
-      } else this.snapshots++;
-    }
-    this.wiring.flush();
-    if (this.replayed >= this.maxFrames || (this.idx >= items.length && !this.loop)) {
-      if (this.idx >= items.length) this.laps++;
-      this.finish();
-      return;
-    }
-    if (!paced) {
-      if (this.congested()) this.timer = setTimeout(this.step, 1);
-      else this.schedule(0);
-      return;
-    }
-    if (n >= BATCH) {
-      this.schedule(0);
-      return;
-    }
-    const next = items[this.idx];
-    const wait = next !== undefined && next.ts === next.ts ? ((next.ts - this.tsBase) / this.speed) * 1000 - (performance.now() - this.wallBase) : 0;
-    this.schedule(Math.max(0, wait));
-  };
 }
 
 /**
