@@ -1,7 +1,7 @@
 import { ExecType, OrderStatus, RejectReason } from '../ring/layout.js';
 import { gateNum, gateOrderOutcome, type GateOrderOutcome } from '../venues/gate/orderState.js';
 import type { GateOrder, GateResult } from '../venues/gate/RestClient.js';
-import type { ExecReportSink } from './OrderTransport.js';
+import { nextRetryMs, ResolverCore, type ResolverCoreCounters, type ResolverCoreEntry, type ResolverCoreOptions } from './ResolverCore.js';
 
 /** The lookups the resolver needs (GateRestClient has them). */
 export interface GateOrderQuery {
@@ -11,43 +11,29 @@ export interface GateOrderQuery {
   listOrders(contract: string, status: 'open' | 'finished', limit?: number): Promise<GateResult<GateOrder[]>>;
 }
 
-export interface GateResolverOptions {
+export interface GateResolverOptions extends ResolverCoreOptions {
   query: GateOrderQuery;
-  /** where the follow-up reports go (ring C, behind what was written before) */
-  sink: ExecReportSink;
   /** venue-clock estimate (ms): the clock the lost requests were stamped with */
   venueTimeMs: () => number;
-  /** ns since the process epoch */
-  now: () => number;
   /** Added to each deadline: our clock's error and the venue's processing after its check. Default 250 ms. */
   marginMs?: number;
   /** Poll period while an order is not found before its deadline. Default 200 ms. */
   pollMs?: number;
-  /** First retry delay after a failed query; doubles up to 10 s. Default 500 ms. */
-  retryMs?: number;
   /** Finished orders listed when the text lookup fails after the deadline. Default 100. */
   finishedScan?: number;
-  onEvent?: (level: 'info' | 'warn', msg: string) => void;
 }
 
-export interface GateResolverCounters {
-  unknownSeen: number;
-  unknownResolved: number;
+export interface GateResolverCounters extends ResolverCoreCounters {
   resolvedFilled: number;
   resolvedOpen: number;
   resolvedCanceled: number;
   resolvedExpired: number;
-  /** not found after its deadline: the request never reached the venue */
-  resolvedNeverArrived: number;
   /** found through the finished-orders list (the text lookup had expired) */
   resolvedFromList: number;
   /** a late answer reported the state first: the resolver wrote nothing */
   resolvedByLateAnswer: number;
   /** a cancel's target order no longer known to the venue: its earlier reports stand */
   cancelTargetGone: number;
-  resolveErrors: number;
-  resolvePending: number;
-  resolveAbandoned: number;
 }
 
 /** One Unknown outcome to resolve. */
@@ -70,9 +56,7 @@ export interface GateUnknown {
   cancel: boolean;
 }
 
-interface Entry extends GateUnknown {
-  settled: boolean;
-}
+interface Entry extends GateUnknown, ResolverCoreEntry {}
 
 /**
  * Resolves Gate orders whose outcome is Unknown (a timeout, a connection lost after the request was
@@ -88,32 +72,17 @@ interface Entry extends GateUnknown {
  *
  * Off the hot path: it runs on promises and timers, only after an Unknown.
  */
-export class GateUnknownResolver {
+export class GateUnknownResolver extends ResolverCore<GateResolverOptions, Entry, GateResolverCounters> {
   readonly counters: GateResolverCounters = {
     unknownSeen: 0, unknownResolved: 0, resolvedFilled: 0, resolvedOpen: 0, resolvedCanceled: 0, resolvedExpired: 0, resolvedNeverArrived: 0,
     resolvedFromList: 0, resolvedByLateAnswer: 0, cancelTargetGone: 0, resolveErrors: 0, resolvePending: 0, resolveAbandoned: 0,
   };
-  private readonly pending = new Map<number, Entry>();
-  private readonly running = new Set<Promise<void>>();
-  private readonly wakers = new Set<() => void>();
   private readonly outcome: GateOrderOutcome = { status: OrderStatus.New, execType: ExecType.Ack, cumQty: 0, avgPrice: NaN };
-  private stopped = false;
-
-  constructor(private readonly opts: GateResolverOptions) {}
-
-  get size(): number {
-    return this.pending.size;
-  }
 
   /** An Unknown outcome; a second one for the same order while the first is pending is ignored. */
   enqueue(u: GateUnknown): void {
     if (this.stopped || u.intentId < 0 || u.text === '' || this.pending.has(u.intentId)) return;
-    const e: Entry = { ...u, settled: false };
-    this.pending.set(u.intentId, e);
-    this.counters.unknownSeen++;
-    this.counters.resolvePending = this.pending.size;
-    const p = this.run(e).finally(() => this.running.delete(p));
-    this.running.add(p);
+    this.start({ ...u, settled: false });
   }
 
   /**
@@ -128,9 +97,9 @@ export class GateUnknownResolver {
     return true;
   }
 
-  private async run(e: Entry): Promise<void> {
+  protected async run(e: Entry): Promise<void> {
     const margin = this.opts.marginMs ?? 250;
-    let delay = this.opts.retryMs ?? 500;
+    let delay = this.firstRetryMs;
     try {
       while (!this.stopped && !e.settled) {
         const r = await this.opts.query.getOrder(e.text);
@@ -154,20 +123,14 @@ export class GateUnknownResolver {
             else this.writeAbsent(e);
             return;
           }
-          this.failed(e, `${l.label} ${l.message}`, delay);
-        } else this.failed(e, `${r.label} ${r.message}`, delay);
+          this.failed(`${e.text} (${e.contract})`, `${l.label} ${l.message}`, delay);
+        } else this.failed(`${e.text} (${e.contract})`, `${r.label} ${r.message}`, delay);
         await this.sleep(delay);
-        delay = Math.min(delay * 2, 10_000);
+        delay = nextRetryMs(delay);
       }
     } finally {
-      this.pending.delete(e.intentId);
-      this.counters.resolvePending = this.pending.size;
+      this.finish(e);
     }
-  }
-
-  private failed(e: Entry, why: string, delay: number): void {
-    this.counters.resolveErrors++;
-    this.opts.onEvent?.('warn', `order ${e.text} (${e.contract}): outcome still unknown, query failed (${why}); retrying in ${delay} ms`);
   }
 
   private writeFound(e: Entry, o: GateOrder, fromList: boolean): void {
@@ -195,38 +158,6 @@ export class GateUnknownResolver {
       this.opts.onEvent?.('info', `order ${e.text} (${e.contract}): cancel outcome unknown, the order is no longer known to the venue`);
       return;
     }
-    this.counters.unknownResolved++;
-    this.counters.resolvedNeverArrived++;
-    this.opts.sink.execReport(e.symbolId, e.intentId, e.side, e.recvTs, e.sentTs, this.opts.now(), OrderStatus.Rejected, ExecType.Reject, 0, 0, 0, 0, 0, 404, 0, RejectReason.Transport, 'never arrived: unknown to the venue after its deadline');
-    this.opts.onEvent?.('info', `order ${e.text} (${e.contract}): outcome resolved: it never reached the venue`);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(t);
-        this.wakers.delete(wake);
-        resolve();
-      };
-      const t = setTimeout(wake, ms);
-      this.wakers.add(wake);
-    });
-  }
-
-  /** Waits (at most `timeoutMs`) for the resolutions in progress; true when none is left. */
-  async idle(timeoutMs: number): Promise<boolean> {
-    const end = Date.now() + timeoutMs;
-    while (this.running.size > 0 && Date.now() < end) {
-      await Promise.race([Promise.all([...this.running]), new Promise((r) => setTimeout(r, Math.max(1, end - Date.now())))]);
-    }
-    return this.running.size === 0;
-  }
-
-  /** Gives up on what is still pending (counted). */
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.counters.resolveAbandoned += this.pending.size;
-    for (const w of [...this.wakers]) w();
+    this.writeNeverArrived(e, `${e.text} (${e.contract})`, 404, 'never arrived: unknown to the venue after its deadline');
   }
 }

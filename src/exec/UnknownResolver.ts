@@ -1,17 +1,15 @@
-import { ExecType, OrderStatus, RejectReason } from '../ring/layout.js';
+import { OrderStatus } from '../ring/layout.js';
 import type { OrderResolution } from '../venues/binance/RestClient.js';
 import { orderOutcome } from '../venues/binance/orderResponse.js';
-import type { ExecReportSink } from './OrderTransport.js';
+import { nextRetryMs, ResolverCore, type ResolverCoreCounters, type ResolverCoreEntry, type ResolverCoreOptions } from './ResolverCore.js';
 
 /** The query the resolver needs (BinanceRestClient.resolveOrder, called without a timestamp: the resolver waits itself). */
 export interface OrderQuery {
   resolveOrder(symbol: string, clientOrderId: string, sentTimestampMs?: number): Promise<OrderResolution>;
 }
 
-export interface UnknownResolverOptions {
+export interface UnknownResolverOptions extends ResolverCoreOptions {
   query: OrderQuery;
-  /** where the follow-up reports go (ring C, behind whatever was written before) */
-  sink: ExecReportSink;
   /** symbol names by id */
   symbols: readonly string[];
   clientIdPrefix: string;
@@ -19,19 +17,14 @@ export interface UnknownResolverOptions {
   venueTimeMs: () => number;
   /** the recvWindow the requests carry (ms) */
   recvWindowMs: number;
-  /** ns since the process epoch */
-  now: () => number;
   /**
    * Added to the recvWindow wait: covers the error of our venue-clock estimate (about half a round trip)
    * and the venue's processing after its timestamp check. Default 250 ms.
    */
   marginMs?: number;
-  /** First retry delay after a failed query; doubles up to 10 s. Default 500 ms. */
-  retryMs?: number;
-  onEvent?: (level: 'info' | 'warn', msg: string) => void;
 }
 
-export interface ResolverCounters {
+export interface ResolverCounters extends ResolverCoreCounters {
   /** Unknown outcomes handed to the resolver */
   unknownSeen: number;
   /** resolved with a follow-up report of the real state */
@@ -53,15 +46,9 @@ export interface ResolverCounters {
   resolveAbandoned: number;
 }
 
-interface Entry {
-  symbolId: number;
-  intentId: number;
-  side: number;
-  recvTs: number;
-  sentTs: number;
+interface Entry extends ResolverCoreEntry {
   /** venue ms at or after the lost request's `timestamp` */
   sentVenueMs: number;
-  settled: boolean;
   attempts: number;
 }
 
@@ -74,35 +61,20 @@ interface Entry {
  * retried with backoff for as long as the resolver runs. Off the hot path: Unknown is rare, and all of this
  * runs on promises and timers.
  */
-export class UnknownResolver {
+export class UnknownResolver extends ResolverCore<UnknownResolverOptions, Entry, ResolverCounters> {
   readonly counters: ResolverCounters = {
     unknownSeen: 0, unknownResolved: 0, resolvedFilled: 0, resolvedOpen: 0, resolvedCanceled: 0, resolvedExpired: 0,
     resolvedRejected: 0, resolvedNeverArrived: 0, resolvedByLateResponse: 0, resolveErrors: 0, resolvePending: 0, resolveAbandoned: 0,
   };
-  private readonly pending = new Map<number, Entry>();
-  private readonly running = new Set<Promise<void>>();
-  private stopped = false;
-  private readonly wakers = new Set<() => void>();
-
-  constructor(private readonly opts: UnknownResolverOptions) {}
-
-  get size(): number {
-    return this.pending.size;
-  }
 
   /** An Unknown outcome for intent `intentId` (the order's own intent). A second Unknown for it is ignored. */
   enqueue(symbolId: number, intentId: number, side: number, recvTs: number, sentTs: number): void {
     if (this.stopped || intentId < 0 || this.pending.has(intentId)) return;
-    const e: Entry = {
+    this.start({
       symbolId, intentId, side, recvTs, sentTs,
       sentVenueMs: this.opts.venueTimeMs() + (this.opts.marginMs ?? 250),
       settled: false, attempts: 0,
-    };
-    this.pending.set(intentId, e);
-    this.counters.unknownSeen++;
-    this.counters.resolvePending = this.pending.size;
-    const p = this.run(e).finally(() => this.running.delete(p));
-    this.running.add(p);
+    });
   }
 
   /** A definite report for the intent arrived (e.g. a late WS API response): no follow-up needed. */
@@ -111,10 +83,10 @@ export class UnknownResolver {
     if (e !== undefined) e.settled = true;
   }
 
-  private async run(e: Entry): Promise<void> {
+  protected async run(e: Entry): Promise<void> {
     const symbol = this.opts.symbols[e.symbolId] ?? '';
     const clid = `${this.opts.clientIdPrefix}${e.intentId}`;
-    let delay = this.opts.retryMs ?? 500;
+    let delay = this.firstRetryMs;
     try {
       // Wait out the recvWindow on the clock that stamped the request: past it the venue refuses the
       // request if it is still on its way, so "not found" is final. Interruptible by stop().
@@ -140,21 +112,16 @@ export class UnknownResolver {
           return;
         }
         if (r !== null && r.state === 'notFound') {
-          this.counters.unknownResolved++;
-          this.counters.resolvedNeverArrived++;
-          this.opts.sink.execReport(e.symbolId, e.intentId, e.side, e.recvTs, e.sentTs, this.opts.now(), OrderStatus.Rejected, ExecType.Reject, 0, 0, 0, 0, 0, -2013, 0, RejectReason.Transport, 'never arrived: unknown to the venue after its recvWindow');
-          this.opts.onEvent?.('info', `order ${clid} (${symbol}): outcome resolved: it never reached the venue`);
+          this.writeNeverArrived(e, `${clid} (${symbol})`, -2013, 'never arrived: unknown to the venue after its recvWindow');
           return;
         }
         if (r !== null && r.state === 'unknown') failure = `${r.error.code} ${r.error.msg}`;
-        this.counters.resolveErrors++;
-        this.opts.onEvent?.('warn', `order ${clid} (${symbol}): outcome still unknown, query failed (${failure}); retrying in ${delay} ms`);
+        this.failed(`${clid} (${symbol})`, failure, delay);
         await this.sleep(delay);
-        delay = Math.min(delay * 2, 10_000);
+        delay = nextRetryMs(delay);
       }
     } finally {
-      this.pending.delete(e.intentId);
-      this.counters.resolvePending = this.pending.size;
+      this.finish(e);
     }
   }
 
@@ -171,34 +138,5 @@ export class UnknownResolver {
     const side = order['side'] === 'BUY' ? 1 : order['side'] === 'SELL' ? -1 : e.side;
     this.opts.sink.execReport(e.symbolId, e.intentId, side, e.recvTs, e.sentTs, this.opts.now(), s, c.execType, c.lastQty, c.lastPrice, c.cumQty, c.avgPrice, c.orderId, c.code, c.venueTime, c.reason, c.message);
     this.opts.onEvent?.('info', `order ${this.opts.clientIdPrefix}${e.intentId}: outcome resolved: ${String(order['status'])} ${String(order['executedQty'] ?? '')}`);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(t);
-        this.wakers.delete(wake);
-        resolve();
-      };
-      const t = setTimeout(wake, ms);
-      this.wakers.add(wake);
-    });
-  }
-
-  /** Waits (at most `timeoutMs`) for the resolutions in progress; true when none is left. */
-  async idle(timeoutMs: number): Promise<boolean> {
-    const end = Date.now() + timeoutMs;
-    while (this.running.size > 0 && Date.now() < end) {
-      await Promise.race([Promise.all([...this.running]), new Promise((r) => setTimeout(r, Math.max(1, end - Date.now())))]);
-    }
-    return this.running.size === 0;
-  }
-
-  /** Gives up on what is still pending (counted); queries already sent are left to finish unseen. */
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.counters.resolveAbandoned += this.pending.size;
-    for (const w of [...this.wakers]) w();
   }
 }

@@ -1,12 +1,15 @@
 import type { HttpResponse, WebSocket } from 'uWebSockets.js';
-import { Lane, LaneScheduler } from '../latency/DelayLanes.js';
+import { Lane } from '../latency/DelayLanes.js';
 import type { LatencyModel, Sampler } from '../latency/Latency.js';
-import { Rng } from '../rng.js';
 import { E } from '../binance/errors.js';
 import type { RestRequest, RestResponse } from '../binance/rest.js';
 import type { MdSocket } from '../binance/streams.js';
 import type { ApiSocket } from '../binance/wsApi.js';
-import { DEPTH_NEEDLE, FaultInjector, FaultSpecError, frameMatches, parseFaultList, parseFaultSpec, type Armed, type ConnTarget, type FaultSpec, type FaultStats, type FrameFilter } from './Faults.js';
+import { DEPTH_NEEDLE, FaultInjector, frameMatches, type Armed, type ConnTarget } from './Faults.js';
+import { F_API, F_DEPTH, F_MARKET, F_USER, WireCore, type FrameDialect, type ReqKind } from './WireCore.js';
+
+// kept here for their users (the venue, tests): the shared definitions live in WireCore
+export type { FaultControl, WireStats } from './WireCore.js';
 
 /** What the wire needs from the venue. */
 export interface WireHost {
@@ -27,42 +30,6 @@ export interface WireHost {
   /** A delayed task (a frame write, a request) threw. */
   onError(e: unknown): void;
 }
-
-/** Fault and latency counters of the venue (BinanceVenueStats.faults). */
-export interface WireStats extends FaultStats {
-  /** frames and requests the latency model delayed */
-  latencyFeedFrames: number;
-  latencyUserFrames: number;
-  latencyOrders: number;
-  latencyAcks: number;
-  /** frames and responses waiting in delay queues now */
-  queued: number;
-}
-
-/** Control of the injected faults (handle.faults). */
-export interface FaultControl {
-  /** Arms (or applies) a fault; returns its id. Throws FaultSpecError for a bad spec. */
-  inject(spec: FaultSpec): number;
-  /** Disarms one fault by id, or all of them; returns how many. The clock skew stays (inject clockSkew 0). */
-  clear(id?: number): number;
-  /** Armed faults. */
-  active(): Array<{ id: number; spec: FaultSpec; fired: number; left: number | null }>;
-  stats(): WireStats;
-}
-
-type ReqKind = 'place' | 'cancel' | 'order' | 'other';
-
-const NO_DELAY = { orderMs: 0, ackMs: 0 };
-
-/** A frame held back by `reorder` until a later frame of its filter went out. */
-interface Held {
-  frame: string;
-  filter: FrameFilter;
-  since: number;
-}
-
-/** Held frames go out at the latest this long after they were held, if nothing of their kind follows. */
-const REORDER_MAX_HOLD_MS = 1000;
 
 const REJECT_MSGS: Record<number, string> = {
   [-1008]: 'Request throttled by system-level protection. Reduce-only/close-position orders are exempt. Please try again.',
@@ -101,6 +68,13 @@ function apiKind(method: string): ReqKind {
   return 'other';
 }
 
+/** Binance frames: `"e":"depthUpdate"` diffs, `"s"` symbols, junk that starts like an event. */
+const BINANCE_FRAMES: FrameDialect = {
+  matches: frameMatches,
+  gapSymbol: (f) => /"s":"([A-Z0-9]+)"/.exec(f)?.[1],
+  garbagePrefix: '\u0001{"e":',
+};
+
 /**
  * Where the simulator's latency model and fault injection meet its sockets (Binance dialect). The venue
  * hands frames, WS API messages and REST requests here only while something is configured or armed
@@ -111,136 +85,27 @@ function apiKind(method: string): ReqKind {
  * - WS API: request faults and the order delay on an inbound lane per socket (requests are handled in
  *   arrival order), responses through an outbound lane (frame faults with target api, ack delay);
  * - REST: request faults, order delay, then ack delay per request.
+ *
+ * The pipeline itself is WireCore's; this class keeps the Binance connections, frames and error bodies.
  */
-export class BinanceWire implements FaultControl {
-  readonly sched: LaneScheduler;
+export class BinanceWire extends WireCore<MdSocket | ApiSocket, WireHost> {
   private readonly mdLanes = new WeakMap<MdSocket, Lane>();
   private readonly apiLanes = new WeakMap<ApiSocket, { in: Lane; out: Lane }>();
-  /** per connection (its uWS user data) */
-  private readonly held = new Map<MdSocket | ApiSocket, Held>();
-  private readonly gapLeft = new Map<MdSocket | ApiSocket, { n: number; symbol: string | undefined }>();
-  private readonly discardUntil = new WeakMap<MdSocket | ApiSocket, number>();
-  /** end of the latest stall (the wired paths stay on until then) */
-  private stallEnd = 0;
-  private readonly garbageRng: Rng;
 
-  constructor(
-    private readonly host: WireHost,
-    readonly faults: FaultInjector,
-    readonly latency: LatencyModel | null,
-    seed: number,
-  ) {
-    this.garbageRng = new Rng((seed ^ 0x5eed) >>> 0);
-    this.sched = new LaneScheduler(undefined, (e) => host.onError(e));
+  constructor(host: WireHost, faults: FaultInjector, latency: LatencyModel | null, seed: number) {
+    super(host, faults, latency, (seed ^ 0x5eed) >>> 0, BINANCE_FRAMES);
   }
 
   // ------------------------------------------------------------------ switches (checked by the venue)
 
-  /** Something is queued, held or stalled: later frames must take the same path to keep their order. */
-  private get busy(): boolean {
-    if (this.sched.busy) return true;
-    if (this.held.size > 0 || this.gapLeft.size > 0) {
-      // state of closed connections must not keep the wired paths on
-      for (const k of this.held.keys()) if (k.closed) this.held.delete(k);
-      for (const k of this.gapLeft.keys()) if (k.closed) this.gapLeft.delete(k);
-      if (this.held.size > 0 || this.gapLeft.size > 0) return true;
-    }
-    return this.stalled();
-  }
-
-  /** A stall is in progress (no clock read when none was injected). */
-  private stalled(): boolean {
-    if (this.stallEnd === 0) return false;
-    if (this.sched.now() < this.stallEnd) return true;
-    this.stallEnd = 0;
-    return false;
-  }
-
   /** Market/user-data frames go through `mdFrames`. */
   get mdActive(): boolean {
-    const l = this.latency;
-    return (l !== null && (l.feed !== null || l.user !== null)) || this.faults.frameArmed || this.busy;
+    return this.framesOn;
   }
 
   /** WS API messages go through `apiMessage`. */
   get apiActive(): boolean {
     return (this.latency !== null && this.latency.requests) || this.faults.requestArmed || this.faults.frameArmed || this.busy;
-  }
-
-  /** REST requests go through `restRequest`. */
-  get restActive(): boolean {
-    return (this.latency !== null && this.latency.requests) || this.faults.requestArmed;
-  }
-
-  // ------------------------------------------------------------------ FaultControl
-
-  inject(spec: FaultSpec): number {
-    const s = parseFaultSpec(spec);
-    const id = this.faults.arm(s);
-    if (s.kind === 'drop' && s.probability === undefined) this.dropNow(s.target ?? 'market');
-    else if (s.kind === 'stall') this.stallNow(s.target ?? 'market', s.ms, s.discard ?? false);
-    return id;
-  }
-
-  clear(id?: number): number {
-    return this.faults.clear(id);
-  }
-
-  active(): Array<{ id: number; spec: FaultSpec; fired: number; left: number | null }> {
-    return this.faults.active();
-  }
-
-  stats(): WireStats {
-    const lc = this.latency?.counters;
-    return {
-      ...this.faults.stats,
-      latencyFeedFrames: lc?.feedDelayed ?? 0,
-      latencyUserFrames: lc?.userDelayed ?? 0,
-      latencyOrders: lc?.ordersDelayed ?? 0,
-      latencyAcks: lc?.acksDelayed ?? 0,
-      queued: this.sched.queued,
-    };
-  }
-
-  close(): void {
-    this.sched.close();
-    this.held.clear();
-    this.gapLeft.clear();
-  }
-
-  /**
-   * `/_sim/...` control requests: `POST /_sim/faults` (a fault, a list, or {"faults":[...]}) -> {"ids":[..]},
-   * `GET /_sim/faults` -> {"active":[..],"stats":{..}}, `DELETE /_sim/faults[?id=N]` -> {"cleared":n},
-   * `GET /_sim/latency` -> the latency model. Null for other paths.
-   */
-  control(method: string, path: string, query: string, body: string): RestResponse | null {
-    if (!path.startsWith('/_sim/')) return null;
-    const ok = (j: unknown): RestResponse => ({ status: 200, body: JSON.stringify(j), headers: [] });
-    const bad = (status: number, msg: string): RestResponse => ({ status, body: JSON.stringify({ error: msg }), headers: [] });
-    if (path === '/_sim/faults') {
-      if (method === 'get') return ok({ active: this.active(), stats: this.stats() });
-      if (method === 'delete') {
-        const id = new URLSearchParams(query).get('id');
-        return ok({ cleared: this.clear(id !== null && id !== '' ? Number(id) : undefined) });
-      }
-      if (method === 'post') {
-        let j: unknown;
-        try {
-          j = JSON.parse(body);
-        } catch {
-          return bad(400, 'body must be JSON: a fault, a list of faults, or {"faults":[...]}');
-        }
-        try {
-          return ok({ ids: parseFaultList(j).map((f) => this.inject(f)) });
-        } catch (e) {
-          if (e instanceof FaultSpecError) return bad(400, e.message);
-          throw e;
-        }
-      }
-      return bad(405, 'GET, POST or DELETE');
-    }
-    if (path === '/_sim/latency' && method === 'get') return ok(this.latency?.describe() ?? {});
-    return bad(404, 'unknown control path (/_sim/faults, /_sim/latency)');
   }
 
   // ------------------------------------------------------------------ immediate faults
@@ -257,7 +122,7 @@ export class BinanceWire implements FaultControl {
     return target === 'all' || (target === 'market' ? this.isMarket(s) : target === 'user' ? this.isUser(s) : false);
   }
 
-  private dropNow(target: ConnTarget | 'all'): void {
+  protected dropNow(target: ConnTarget | 'all'): void {
     for (const s of [...this.host.mdSockets()]) {
       if (s.closed || s.ws === null || !this.mdTargeted(s, target)) continue;
       this.faults.stats.drops++;
@@ -272,22 +137,16 @@ export class BinanceWire implements FaultControl {
     }
   }
 
-  private stallNow(target: ConnTarget | 'all', ms: number, discard: boolean): void {
-    const until = this.sched.now() + ms;
-    if (until > this.stallEnd) this.stallEnd = until;
+  protected stallNow(target: ConnTarget | 'all', until: number, discard: boolean): void {
     for (const s of this.host.mdSockets()) {
       if (s.closed || !this.mdTargeted(s, target)) continue;
-      this.faults.stats.stalls++;
-      if (discard) this.discardUntil.set(s, until);
-      else this.sched.hold(this.mdLane(s), until);
+      this.stallConn(s, () => this.mdLane(s), until, discard);
     }
     if (target === 'api' || target === 'all') {
       for (const ws of this.host.apiSockets()) {
         const d = ws.getUserData();
         if (d.closed) continue;
-        this.faults.stats.stalls++;
-        if (discard) this.discardUntil.set(d, until);
-        else this.sched.hold(this.apiLane(d).out, until);
+        this.stallConn(d, () => this.apiLane(d).out, until, discard);
       }
     }
   }
@@ -312,157 +171,48 @@ export class BinanceWire implements FaultControl {
     return l;
   }
 
-  /**
-   * Frame faults on the frames about to go to one connection. Returns what is to be written (null when the
-   * connection was dropped). `close` closes the connection.
-   */
-  private applyFrameFaults(key: MdSocket | ApiSocket, frames: readonly string[], market: boolean, user: boolean, api: boolean, close: () => void): string[] | null {
-    const st = this.faults.stats;
-    const now = this.sched.now();
-    const armed = this.faults.frameArmed ? this.faults.frameFaults() : [];
-    const out: string[] = [];
-    const discardEnd = this.discardUntil.get(key);
-    for (let i = 0; i < frames.length; i++) {
-      let f = frames[i]!;
-      if (discardEnd !== undefined && now < discardEnd) {
-        st.stallDiscards++;
-        continue;
-      }
-      const gap = this.gapLeft.get(key);
-      if (gap !== undefined && f.includes(DEPTH_NEEDLE) && (gap.symbol === undefined || f.includes(`"s":"${gap.symbol}"`))) {
-        st.depthEventsSkipped++;
-        if (--gap.n <= 0) this.gapLeft.delete(key);
-        continue;
-      }
-      let skip = false;
-      let dup = false;
-      let hold: FrameFilter | null = null;
-      let garbage: string | null = null;
-      for (let k = 0; k < armed.length && !skip; k++) {
-        const a: Armed = armed[k]!;
-        const spec = a.spec;
-        switch (spec.kind) {
-          case 'drop': {
-            const t = spec.target ?? 'market';
-            if (!(t === 'all' || (t === 'market' && market) || (t === 'user' && user) || (t === 'api' && api))) break;
-            if (!this.faults.fire(a)) break;
-            st.drops++;
-            close();
-            return null;
-          }
-          case 'depthGap': {
-            if (!market || !f.includes(DEPTH_NEEDLE)) break;
-            const sym = spec.symbol?.toUpperCase();
-            if (sym !== undefined && !f.includes(`"s":"${sym}"`)) break;
-            if (!this.faults.fire(a)) break;
-            st.depthEventsSkipped++;
-            const more = (spec.events ?? 1) - 1;
-            // the gap continues with the symbol of the skipped event (a one-symbol gap)
-            if (more > 0) this.gapLeft.set(key, { n: more, symbol: sym ?? /"s":"([A-Z0-9]+)"/.exec(f)?.[1] });
-            skip = true;
-            break;
-          }
-          case 'duplicate':
-          case 'reorder':
-          case 'malformed': {
-            const t = spec.target ?? 'market';
-            if (!((t === 'market' && market) || (t === 'user' && user) || (t === 'api' && api))) break;
-            if (!frameMatches(f, spec)) break;
-            if (spec.kind === 'reorder' && (this.held.has(key) || hold !== null)) break;
-            if (!this.faults.fire(a)) break;
-            if (spec.kind === 'duplicate') {
-              st.duplicates++;
-              dup = true;
-            } else if (spec.kind === 'reorder') {
-              st.reorders++;
-              hold = spec;
-            } else {
-              st.malformed++;
-              // truncate: the frame is damaged (its event is lost); garbage: junk goes out before it
-              if ((spec.mode ?? 'truncate') === 'truncate') f = f.slice(0, Math.max(1, f.length >> 1));
-              else garbage = this.garbage();
-            }
-            break;
-          }
-          default:
-            break;
-        }
-      }
-      if (skip) continue;
-      if (hold !== null) {
-        this.held.set(key, { frame: f, filter: hold, since: now });
-        continue;
-      }
-      if (garbage !== null) out.push(garbage);
-      out.push(f);
-      if (dup) out.push(f);
-      const h = this.held.get(key);
-      if (h !== undefined && (frameMatches(f, h.filter) || now - h.since > REORDER_MAX_HOLD_MS)) {
-        out.push(h.frame);
-        this.held.delete(key);
-      }
-    }
-    return out;
-  }
-
-  private garbage(): string {
-    const r = this.garbageRng;
-    let s = '\u0001{"e":';
-    const n = 8 + r.int(24);
-    for (let i = 0; i < n; i++) s += String.fromCharCode(33 + r.int(90));
-    return s;
-  }
-
   /** Frames queued for a market/user-data socket (called from the venue's flush while `mdActive`). */
   mdFrames(s: MdSocket, frames: readonly string[]): void {
-    const user = this.isUser(s);
     const market = this.isMarket(s);
+    // a socket's frames count for its targets; only depth diffs can start or continue a gap
+    const base = (market ? F_MARKET : 0) | (this.isUser(s) ? F_USER : 0);
     let out: readonly string[] = frames;
-    if (this.faults.frameArmed || this.held.size > 0 || this.gapLeft.size > 0 || this.stalled()) {
-      const r = this.applyFrameFaults(s, frames, market, user, false, () => s.ws?.close());
+    if (this.faulty) {
+      const r = this.applyFrameFaults(s, frames, (f) => base | (f.includes(DEPTH_NEEDLE) ? F_DEPTH : 0), () => s.ws?.close());
       if (r === null) return;
       out = r;
     }
     if (out.length === 0) return;
     const l = this.latency;
     const sampler: Sampler | null = l === null ? null : market ? l.feed : l.user;
-    const lane = this.mdLane(s);
-    const t = this.sched.now();
-    if (sampler === null) {
-      if (lane.size === 0 && t >= lane.holdUntil) {
-        this.host.writeFrames(s, out);
-        return;
-      }
-      const copy = out.slice();
-      this.sched.push(lane, t, () => this.host.writeFrames(s, copy));
-      return;
+    let delayOf: ((f: string) => number) | null = null;
+    if (sampler !== null) {
+      const c = l!.counters;
+      delayOf = () => {
+        if (market) c.feedDelayed++;
+        else c.userDelayed++;
+        return sampler.next();
+      };
     }
-    const c = l!.counters;
-    for (let i = 0; i < out.length; i++) {
-      const f = out[i]!;
-      if (market) c.feedDelayed++;
-      else c.userDelayed++;
-      this.sched.push(lane, t + sampler.next(), () => this.host.writeFrames(s, [f]));
-    }
+    this.deliver(this.mdLane(s), out, (fs) => this.host.writeFrames(s, fs), delayOf);
   }
 
   /** One response frame to a WS API socket: frame faults with target api, then `delayMs`, in order. */
   private apiOut(ws: WebSocket<ApiSocket>, d: ApiSocket, frame: string, delayMs: number): void {
     let out: readonly string[] = [frame];
-    if (this.faults.frameArmed || this.held.size > 0 || this.stalled()) {
-      const r = this.applyFrameFaults(d, out, false, false, true, () => {
+    // (a depth gap never involves a WS API socket, so `faulty` counting gaps changes nothing here)
+    if (this.faulty) {
+      const r = this.applyFrameFaults(d, out, () => F_API, () => {
         if (!d.closed) ws.close();
       });
       if (r === null) return;
       out = r;
     }
-    const send = (): void => {
+    // an empty send still takes its place in the lane (responses keep their spacing)
+    this.onLane(this.apiLane(d).out, delayMs, () => {
       if (d.closed) return;
       for (const f of out) ws.send(f, false);
-    };
-    const lane = this.apiLane(d).out;
-    if (delayMs > 0) this.sched.push(lane, this.sched.now() + delayMs, send);
-    else this.sched.runOrQueue(lane, send);
+    });
   }
 
   // ------------------------------------------------------------------ requests
@@ -484,25 +234,20 @@ export class BinanceWire implements FaultControl {
     }
     const kind = apiKind(method);
     const fault = this.faults.requestArmed ? this.faults.requestFault('wsapi', kind) : null;
-    const delays = kind !== 'other' && this.latency !== null && this.latency.requests ? this.latency.request() : NO_DELAY;
-    const lanes = this.apiLane(d);
-    const exec = (): void => {
-      // The venue got the request: it acts on it even if the connection died meanwhile.
-      const reply = this.runRequest(fault, () => this.host.wsApi(text, d), (status, code, msg, headers) => {
-        void headers;
-        const error = code === null ? { msg } : { code, msg };
-        return JSON.stringify({ id, status, error });
-      });
-      this.host.afterExec();
-      if (this.ackLost(fault)) {
-        if ((fault!.spec as { mode?: string }).mode === 'close' && !d.closed) ws.close();
-        return;
-      }
-      if (d.closed) return;
-      this.apiOut(ws, d, reply, delays.ackMs + this.ackDelay(fault));
-    };
-    if (delays.orderMs > 0) this.sched.push(lanes.in, this.sched.now() + delays.orderMs, exec);
-    else this.sched.runOrQueue(lanes.in, exec);
+    this.wsExchange(
+      this.apiLane(d).in,
+      kind,
+      fault,
+      () =>
+        this.runRequest(fault, () => this.host.wsApi(text, d), (status, code, msg, headers) => {
+          void headers;
+          const error = code === null ? { msg } : { code, msg };
+          return JSON.stringify({ id, status, error });
+        }),
+      () => d.closed,
+      () => ws.close(),
+      (reply, delayMs) => this.apiOut(ws, d, reply, delayMs),
+    );
   }
 
   /**
@@ -512,43 +257,19 @@ export class BinanceWire implements FaultControl {
   restRequest(req: RestRequest, res: HttpResponse, aborted: () => boolean): boolean {
     const kind = restKind(req.method, req.path);
     const fault = this.faults.requestArmed ? this.faults.requestFault('rest', kind) : null;
-    const delays = kind !== 'other' && this.latency !== null && this.latency.requests ? this.latency.request() : NO_DELAY;
-    if (fault === null && delays.orderMs <= 0 && delays.ackMs <= 0) return false;
-    // One lane per request: REST clients here wait for each answer before the next request on a connection.
-    const lane = new Lane();
-    const exec = (): void => {
-      const r = this.runRequest(fault, () => this.host.rest(req), (status, code, msg, headers) => {
-        const body = code === null ? JSON.stringify({ timestamp: this.host.now(), path: req.path, msg }) : JSON.stringify({ code, msg });
-        const h: Array<[string, string]> = [['X-MBX-USED-WEIGHT-1M', String(this.host.usedWeight())], ...headers];
-        return { status, body, headers: h };
-      });
-      this.host.afterExec();
-      if (this.ackLost(fault)) {
-        if ((fault!.spec as { mode?: string }).mode === 'close' && !aborted()) res.close();
-        return;
-      }
-      const write = (): void => {
-        if (!aborted()) this.host.writeResponse(res, r);
-      };
-      const ack = delays.ackMs + this.ackDelay(fault);
-      if (ack > 0) this.sched.push(lane, this.sched.now() + ack, write);
-      else write();
-    };
-    if (delays.orderMs > 0) this.sched.push(lane, this.sched.now() + delays.orderMs, exec);
-    else exec();
-    return true;
-  }
-
-  private ackLost(fault: Armed | null): boolean {
-    if (fault === null || fault.spec.kind !== 'loseAck') return false;
-    this.faults.stats.acksLost++;
-    return true;
-  }
-
-  private ackDelay(fault: Armed | null): number {
-    if (fault === null || fault.spec.kind !== 'delayAck') return 0;
-    this.faults.stats.acksDelayed++;
-    return fault.spec.ms;
+    return this.restExchange(
+      kind,
+      fault,
+      () =>
+        this.runRequest(fault, () => this.host.rest(req), (status, code, msg, headers): RestResponse => {
+          const body = code === null ? JSON.stringify({ timestamp: this.host.now(), path: req.path, msg }) : JSON.stringify({ code, msg });
+          const h: Array<[string, string]> = [['X-MBX-USED-WEIGHT-1M', String(this.host.usedWeight())], ...headers];
+          return { status, body, headers: h };
+        }),
+      (r) => this.host.writeResponse(res, r),
+      () => res.close(),
+      aborted,
+    );
   }
 
   /**

@@ -1,11 +1,10 @@
 import type { HttpResponse, WebSocket } from 'uWebSockets.js';
-import { Lane, LaneScheduler } from '../latency/DelayLanes.js';
+import { Lane } from '../latency/DelayLanes.js';
 import type { LatencyModel, Sampler } from '../latency/Latency.js';
-import { Rng } from '../rng.js';
 import type { GateRestRequest, GateRestResponse } from '../gate/rest.js';
 import type { GateSocket } from '../gate/socket.js';
-import type { FaultControl, WireStats } from './BinanceWire.js';
-import { FaultInjector, FaultSpecError, parseFaultList, parseFaultSpec, type Armed, type ConnTarget, type FaultSpec, type FrameFilter } from './Faults.js';
+import { FaultInjector, type Armed, type ConnTarget, type FrameFilter } from './Faults.js';
+import { F_API, F_DEPTH, F_MARKET, F_USER, WireCore, type FrameDialect, type ReqKind } from './WireCore.js';
 
 /** What the wire needs from the Gate venue. */
 export interface GateWireHost {
@@ -24,7 +23,6 @@ export interface GateWireHost {
   onError(e: unknown): void;
 }
 
-type ReqKind = 'place' | 'cancel' | 'order' | 'other';
 /** What a frame is: a public push, a private push, or a reply on the connection (WS API, subscribe, pong). */
 const enum FrameClass {
   Market = 0,
@@ -32,8 +30,6 @@ const enum FrameClass {
   Reply = 2,
 }
 
-const NO_DELAY = { orderMs: 0, ackMs: 0 };
-const REORDER_MAX_HOLD_MS = 1000;
 const OBU_NEEDLE = '"channel":"futures.order_book_update"';
 const PRIVATE_NEEDLES = ['"channel":"futures.orders"', '"channel":"futures.usertrades"', '"channel":"futures.positions"', '"channel":"futures.balances"'];
 
@@ -71,6 +67,21 @@ function frameClass(f: string): FrameClass {
   for (const n of PRIVATE_NEEDLES) if (f.includes(n)) return FrameClass.User;
   return FrameClass.Market;
 }
+
+/** A frame's targets (one connection carries all kinds): its own class; `api` = a WS API reply. */
+function frameBits(f: string): number {
+  const cls = frameClass(f);
+  if (cls === FrameClass.Market) return F_MARKET | (f.includes(OBU_NEEDLE) ? F_DEPTH : 0);
+  if (cls === FrameClass.User) return F_USER;
+  return f.includes('"request_id"') ? F_API : 0;
+}
+
+/** Gate frames: order_book_update pushes, contracts with `_`, junk that starts like a channel frame. */
+const GATE_FRAMES: FrameDialect = {
+  matches: gateFrameMatches,
+  gapSymbol: (f) => /"s":"([A-Z0-9_]+)"/.exec(f)?.[1],
+  garbagePrefix: '\u0001{"channel":',
+};
 
 /** Gate REST paths of order entry (protocols.md §2.9). */
 export function gateRestKind(method: string, path: string): ReqKind {
@@ -176,130 +187,26 @@ const LABEL_OF_CODE: Record<number, string> = {
  *   banned address); `label` overrides the label. Over the WS API the same error comes as `data.errs`;
  * - `reject` answers the given labels (or the labels of the given Binance codes);
  * - `loseAck` / `delayAck` on an `order_place` lose or delay both its ack echo and its result.
+ *
+ * The pipeline itself is WireCore's (shared with BinanceWire); this class keeps the Gate dialect.
  */
-export class GateWire implements FaultControl {
-  readonly sched: LaneScheduler;
+export class GateWire extends WireCore<GateSocket, GateWireHost> {
   private readonly lanes = new WeakMap<GateSocket, { in: Lane; out: Lane }>();
-  private readonly held = new Map<GateSocket, { frame: string; filter: FrameFilter; since: number }>();
-  private readonly gapLeft = new Map<GateSocket, { n: number; symbol: string | undefined }>();
-  private readonly discardUntil = new WeakMap<GateSocket, number>();
-  private stallEnd = 0;
-  private readonly garbageRng: Rng;
 
-  constructor(
-    private readonly host: GateWireHost,
-    readonly faults: FaultInjector,
-    readonly latency: LatencyModel | null,
-    seed: number,
-  ) {
-    this.garbageRng = new Rng((seed ^ 0x6a7e) >>> 0);
-    this.sched = new LaneScheduler(undefined, (e) => host.onError(e));
+  constructor(host: GateWireHost, faults: FaultInjector, latency: LatencyModel | null, seed: number) {
+    super(host, faults, latency, (seed ^ 0x6a7e) >>> 0, GATE_FRAMES);
   }
 
   // ------------------------------------------------------------------ switches
 
-  private get busy(): boolean {
-    if (this.sched.busy) return true;
-    if (this.held.size > 0 || this.gapLeft.size > 0) {
-      for (const k of this.held.keys()) if (k.closed) this.held.delete(k);
-      for (const k of this.gapLeft.keys()) if (k.closed) this.gapLeft.delete(k);
-      if (this.held.size > 0 || this.gapLeft.size > 0) return true;
-    }
-    return this.stalled();
-  }
-
-  private stalled(): boolean {
-    if (this.stallEnd === 0) return false;
-    if (this.sched.now() < this.stallEnd) return true;
-    this.stallEnd = 0;
-    return false;
-  }
-
   /** Pushes go through `frames`. */
   get framesActive(): boolean {
-    const l = this.latency;
-    return (l !== null && (l.feed !== null || l.user !== null)) || this.faults.frameArmed || this.busy;
+    return this.framesOn;
   }
 
   /** Client messages go through `message` (replies share the lane with pushes). */
   get messagesActive(): boolean {
     return (this.latency !== null && this.latency.requests) || this.faults.requestArmed || this.framesActive;
-  }
-
-  /** REST requests go through `restRequest`. */
-  get restActive(): boolean {
-    return (this.latency !== null && this.latency.requests) || this.faults.requestArmed;
-  }
-
-  // ------------------------------------------------------------------ FaultControl
-
-  inject(spec: FaultSpec): number {
-    const s = parseFaultSpec(spec);
-    const id = this.faults.arm(s);
-    if (s.kind === 'drop' && s.probability === undefined) this.dropNow(s.target ?? 'market');
-    else if (s.kind === 'stall') this.stallNow(s.target ?? 'market', s.ms, s.discard ?? false);
-    return id;
-  }
-
-  clear(id?: number): number {
-    return this.faults.clear(id);
-  }
-
-  active(): Array<{ id: number; spec: FaultSpec; fired: number; left: number | null }> {
-    return this.faults.active();
-  }
-
-  stats(): WireStats {
-    const lc = this.latency?.counters;
-    return {
-      ...this.faults.stats,
-      latencyFeedFrames: lc?.feedDelayed ?? 0,
-      latencyUserFrames: lc?.userDelayed ?? 0,
-      latencyOrders: lc?.ordersDelayed ?? 0,
-      latencyAcks: lc?.acksDelayed ?? 0,
-      queued: this.sched.queued,
-    };
-  }
-
-  close(): void {
-    this.sched.close();
-    this.held.clear();
-    this.gapLeft.clear();
-  }
-
-  /**
-   * `/_sim/...` on the REST port: `POST /_sim/faults` (a fault, a list, or {"faults":[...]}) -> {"ids"},
-   * `GET /_sim/faults` -> {"active","stats"}, `DELETE /_sim/faults[?id=N]` -> {"cleared"},
-   * `GET /_sim/latency` -> the latency model. Null for other paths.
-   */
-  control(method: string, path: string, query: string, body: string): GateRestResponse | null {
-    if (!path.startsWith('/_sim/')) return null;
-    const ok = (j: unknown): GateRestResponse => ({ status: 200, body: JSON.stringify(j), headers: [] });
-    const bad = (status: number, msg: string): GateRestResponse => ({ status, body: JSON.stringify({ error: msg }), headers: [] });
-    if (path === '/_sim/faults') {
-      if (method === 'get') return ok({ active: this.active(), stats: this.stats() });
-      if (method === 'delete') {
-        const id = new URLSearchParams(query).get('id');
-        return ok({ cleared: this.clear(id !== null && id !== '' ? Number(id) : undefined) });
-      }
-      if (method === 'post') {
-        let j: unknown;
-        try {
-          j = JSON.parse(body);
-        } catch {
-          return bad(400, 'body must be JSON: a fault, a list of faults, or {"faults":[...]}');
-        }
-        try {
-          return ok({ ids: parseFaultList(j).map((f) => this.inject(f)) });
-        } catch (e) {
-          if (e instanceof FaultSpecError) return bad(400, e.message);
-          throw e;
-        }
-      }
-      return bad(405, 'GET, POST or DELETE');
-    }
-    if (path === '/_sim/latency' && method === 'get') return ok(this.latency?.describe() ?? {});
-    return bad(404, 'unknown control path (/_sim/faults, /_sim/latency)');
   }
 
   // ------------------------------------------------------------------ immediate faults
@@ -311,7 +218,7 @@ export class GateWire implements FaultControl {
     return s.apiUsed === true;
   }
 
-  private dropNow(target: ConnTarget | 'all'): void {
+  protected dropNow(target: ConnTarget | 'all'): void {
     for (const s of [...this.host.sockets()]) {
       if (s.closed || s.ws === null || !this.targeted(s, target)) continue;
       this.faults.stats.drops++;
@@ -319,14 +226,10 @@ export class GateWire implements FaultControl {
     }
   }
 
-  private stallNow(target: ConnTarget | 'all', ms: number, discard: boolean): void {
-    const until = this.sched.now() + ms;
-    if (until > this.stallEnd) this.stallEnd = until;
+  protected stallNow(target: ConnTarget | 'all', until: number, discard: boolean): void {
     for (const s of this.host.sockets()) {
       if (s.closed || !this.targeted(s, target)) continue;
-      this.faults.stats.stalls++;
-      if (discard) this.discardUntil.set(s, until);
-      else this.sched.hold(this.lane(s).out, until);
+      this.stallConn(s, () => this.lane(s).out, until, discard);
     }
   }
 
@@ -342,159 +245,37 @@ export class GateWire implements FaultControl {
   }
 
   /** Frame faults on frames about to go to one connection; null when the connection was dropped. */
-  private applyFrameFaults(s: GateSocket, frames: readonly string[]): string[] | null {
-    const st = this.faults.stats;
-    const now = this.sched.now();
-    const armed = this.faults.frameArmed ? this.faults.frameFaults() : [];
-    const out: string[] = [];
-    const discardEnd = this.discardUntil.get(s);
-    for (let i = 0; i < frames.length; i++) {
-      let f = frames[i]!;
-      if (discardEnd !== undefined && now < discardEnd) {
-        st.stallDiscards++;
-        continue;
-      }
-      const cls = frameClass(f);
-      const obu = cls === FrameClass.Market && f.includes(OBU_NEEDLE);
-      const gap = this.gapLeft.get(s);
-      if (gap !== undefined && obu && (gap.symbol === undefined || f.includes(`"s":"${gap.symbol}"`))) {
-        st.depthEventsSkipped++;
-        if (--gap.n <= 0) this.gapLeft.delete(s);
-        continue;
-      }
-      const market = cls === FrameClass.Market;
-      const user = cls === FrameClass.User;
-      const api = cls === FrameClass.Reply && f.includes('"request_id"');
-      let skip = false;
-      let dup = false;
-      let hold: FrameFilter | null = null;
-      let garbage: string | null = null;
-      for (let k = 0; k < armed.length && !skip; k++) {
-        const a: Armed = armed[k]!;
-        const spec = a.spec;
-        switch (spec.kind) {
-          case 'drop': {
-            const t = spec.target ?? 'market';
-            if (!(t === 'all' || (t === 'market' && market) || (t === 'user' && user) || (t === 'api' && api))) break;
-            if (!this.faults.fire(a)) break;
-            st.drops++;
-            s.ws?.close();
-            return null;
-          }
-          case 'depthGap': {
-            if (!obu) break;
-            const sym = spec.symbol?.toUpperCase();
-            if (sym !== undefined && !f.includes(`"s":"${sym}"`)) break;
-            if (!this.faults.fire(a)) break;
-            st.depthEventsSkipped++;
-            const more = (spec.events ?? 1) - 1;
-            if (more > 0) this.gapLeft.set(s, { n: more, symbol: sym ?? /"s":"([A-Z0-9_]+)"/.exec(f)?.[1] });
-            skip = true;
-            break;
-          }
-          case 'duplicate':
-          case 'reorder':
-          case 'malformed': {
-            const t = spec.target ?? 'market';
-            if (!((t === 'market' && market) || (t === 'user' && user) || (t === 'api' && api))) break;
-            if (!gateFrameMatches(f, spec)) break;
-            if (spec.kind === 'reorder' && (this.held.has(s) || hold !== null)) break;
-            if (!this.faults.fire(a)) break;
-            if (spec.kind === 'duplicate') {
-              st.duplicates++;
-              dup = true;
-            } else if (spec.kind === 'reorder') {
-              st.reorders++;
-              hold = spec;
-            } else {
-              st.malformed++;
-              if ((spec.mode ?? 'truncate') === 'truncate') f = f.slice(0, Math.max(1, f.length >> 1));
-              else garbage = this.garbage();
-            }
-            break;
-          }
-          default:
-            break;
-        }
-      }
-      if (skip) continue;
-      if (hold !== null) {
-        this.held.set(s, { frame: f, filter: hold, since: now });
-        continue;
-      }
-      if (garbage !== null) out.push(garbage);
-      out.push(f);
-      if (dup) out.push(f);
-      const h = this.held.get(s);
-      if (h !== undefined && (gateFrameMatches(f, h.filter) || now - h.since > REORDER_MAX_HOLD_MS)) {
-        out.push(h.frame);
-        this.held.delete(s);
-      }
-    }
-    return out;
-  }
-
-  private garbage(): string {
-    const r = this.garbageRng;
-    let s = '\u0001{"channel":';
-    const n = 8 + r.int(24);
-    for (let i = 0; i < n; i++) s += String.fromCharCode(33 + r.int(90));
-    return s;
-  }
-
-  private faulty(): boolean {
-    return this.faults.frameArmed || this.held.size > 0 || this.gapLeft.size > 0 || this.stalled();
+  private faulted(s: GateSocket, frames: readonly string[]): readonly string[] | null {
+    return this.faulty ? this.applyFrameFaults(s, frames, frameBits, () => s.ws?.close()) : frames;
   }
 
   /** Pushes queued for a socket (from the venue's flush while `framesActive`). */
   frames(s: GateSocket, frames: readonly string[]): void {
-    let out: readonly string[] = frames;
-    if (this.faulty()) {
-      const r = this.applyFrameFaults(s, frames);
-      if (r === null) return;
-      out = r;
-    }
-    if (out.length === 0) return;
+    const out = this.faulted(s, frames);
+    if (out === null || out.length === 0) return;
     const l = this.latency;
-    const lane = this.lane(s).out;
-    const t = this.sched.now();
-    if (l === null || (l.feed === null && l.user === null)) {
-      if (lane.size === 0 && t >= lane.holdUntil) {
-        this.host.writeFrames(s, out);
-        return;
-      }
-      const copy = out.slice();
-      this.sched.push(lane, t, () => this.host.writeFrames(s, copy));
-      return;
-    }
-    const c = l.counters;
-    for (let i = 0; i < out.length; i++) {
-      const f = out[i]!;
-      const cls = frameClass(f);
-      const sampler: Sampler | null = cls === FrameClass.Market ? l.feed : cls === FrameClass.User ? l.user : null;
-      let due = t;
-      if (sampler !== null) {
-        due += sampler.next();
+    let delayOf: ((f: string) => number) | null = null;
+    if (l !== null && (l.feed !== null || l.user !== null)) {
+      const c = l.counters;
+      // each push by its own class (one connection carries all of them); replies are not delayed here
+      delayOf = (f) => {
+        const cls = frameClass(f);
+        const sampler: Sampler | null = cls === FrameClass.Market ? l.feed : cls === FrameClass.User ? l.user : null;
+        if (sampler === null) return 0;
+        const d = sampler.next();
         if (cls === FrameClass.Market) c.feedDelayed++;
         else c.userDelayed++;
-      }
-      this.sched.push(lane, due, () => this.host.writeFrames(s, [f]));
+        return d;
+      };
     }
+    this.deliver(this.lane(s).out, out, (fs) => this.host.writeFrames(s, fs), delayOf);
   }
 
   /** Replies to a socket: frame faults (api replies), then `delayMs`, behind what the lane holds. */
   private replies(s: GateSocket, frames: readonly string[], delayMs: number): void {
-    let out: readonly string[] = frames;
-    if (this.faulty()) {
-      const r = this.applyFrameFaults(s, frames);
-      if (r === null) return;
-      out = r;
-    }
-    if (out.length === 0) return;
-    const lane = this.lane(s).out;
-    const send = (): void => this.host.writeFrames(s, out);
-    if (delayMs > 0) this.sched.push(lane, this.sched.now() + delayMs, send);
-    else this.sched.runOrQueue(lane, send);
+    const out = this.faulted(s, frames);
+    if (out === null || out.length === 0) return;
+    this.onLane(this.lane(s).out, delayMs, () => this.host.writeFrames(s, out));
   }
 
   // ------------------------------------------------------------------ requests
@@ -522,70 +303,40 @@ export class GateWire implements FaultControl {
     }
     const kind = event === 'api' ? gateApiKind(channel) : 'other';
     const fault = kind !== 'other' && this.faults.requestArmed ? this.faults.requestFault('wsapi', kind) : null;
-    const delays = kind !== 'other' && this.latency !== null && this.latency.requests ? this.latency.request() : NO_DELAY;
-    const exec = (): void => {
-      // The venue got the request: it acts on it even if the connection died meanwhile.
-      const err = this.faultError(fault);
-      let out: string[];
-      if (err !== null) {
+    this.wsExchange(
+      this.lane(s).in,
+      kind,
+      fault,
+      () => {
+        const err = this.faultError(fault);
+        if (err === null) return this.host.message(s, text);
         if (err.executed) this.host.message(s, text);
-        out = [this.apiErrorFrame(s, channel, reqId, err.e)];
-      } else out = this.host.message(s, text);
-      this.host.afterExec();
-      if (this.ackLost(fault)) {
-        if ((fault!.spec as { mode?: string }).mode === 'close' && !s.closed) ws.close();
-        return;
-      }
-      if (s.closed) return;
-      this.replies(s, out, delays.ackMs + this.ackDelay(fault));
-    };
-    const lanes = this.lane(s);
-    if (delays.orderMs > 0) this.sched.push(lanes.in, this.sched.now() + delays.orderMs, exec);
-    else this.sched.runOrQueue(lanes.in, exec);
+        return [this.apiErrorFrame(s, channel, reqId, err.e)];
+      },
+      () => s.closed,
+      () => ws.close(),
+      (out, delayMs) => this.replies(s, out, delayMs),
+    );
   }
 
   /** A REST request (while `restActive`); false when nothing applies (the venue answers it directly). */
   restRequest(req: GateRestRequest, res: HttpResponse, aborted: () => boolean): boolean {
     const kind = gateRestKind(req.method, req.path);
     const fault = kind !== 'other' && this.faults.requestArmed ? this.faults.requestFault('rest', kind) : null;
-    const delays = kind !== 'other' && this.latency !== null && this.latency.requests ? this.latency.request() : NO_DELAY;
-    if (fault === null && delays.orderMs <= 0 && delays.ackMs <= 0) return false;
-    const lane = new Lane();
-    const exec = (): void => {
-      const err = this.faultError(fault);
-      let r: GateRestResponse;
-      if (err !== null) {
+    return this.restExchange(
+      kind,
+      fault,
+      (): GateRestResponse => {
+        const err = this.faultError(fault);
+        if (err === null) return this.host.rest(req);
         if (err.executed) this.host.rest(req);
         const e = err.e;
-        r = { status: e.http, body: JSON.stringify(e.detail ? { label: e.label, detail: e.message } : { label: e.label, message: e.message }), headers: e.headers };
-      } else r = this.host.rest(req);
-      this.host.afterExec();
-      if (this.ackLost(fault)) {
-        if ((fault!.spec as { mode?: string }).mode === 'close' && !aborted()) res.close();
-        return;
-      }
-      const write = (): void => {
-        if (!aborted()) this.host.writeResponse(res, r);
-      };
-      const ack = delays.ackMs + this.ackDelay(fault);
-      if (ack > 0) this.sched.push(lane, this.sched.now() + ack, write);
-      else write();
-    };
-    if (delays.orderMs > 0) this.sched.push(lane, this.sched.now() + delays.orderMs, exec);
-    else exec();
-    return true;
-  }
-
-  private ackLost(fault: Armed | null): boolean {
-    if (fault === null || fault.spec.kind !== 'loseAck') return false;
-    this.faults.stats.acksLost++;
-    return true;
-  }
-
-  private ackDelay(fault: Armed | null): number {
-    if (fault === null || fault.spec.kind !== 'delayAck') return 0;
-    this.faults.stats.acksDelayed++;
-    return fault.spec.ms;
+        return { status: e.http, body: JSON.stringify(e.detail ? { label: e.label, detail: e.message } : { label: e.label, message: e.message }), headers: e.headers };
+      },
+      (r) => this.host.writeResponse(res, r),
+      () => res.close(),
+      aborted,
+    );
   }
 
   /** The error a `reject` / `http` fault answers (`executed`: the venue acts first), null for other faults. */

@@ -26,7 +26,7 @@ import { GateWsApi } from './wsApi.js';
 import { GatePriceOrders } from './priceOrders.js';
 import type { ReplayStats } from '../market/ReplaySource.js';
 import { GateReplayPlayer, GateReplaySource, replayOrderBookResponse, type GateReplayControl, type GateReplayOptions } from './replay.js';
-import type { FaultControl, WireStats } from '../faults/BinanceWire.js';
+import type { FaultControl, WireStats } from '../faults/WireCore.js';
 import { FaultInjector, type FaultSpec } from '../faults/Faults.js';
 import { GateWire } from '../faults/GateWire.js';
 import { LatencyModel, type LatencyOptions } from '../latency/Latency.js';
