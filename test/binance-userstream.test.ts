@@ -17,6 +17,7 @@ import {
   type UserStreamEvent,
   type UserStreamRest,
 } from '../src/venues/binance/UserDataStream.js';
+import { sleep, waitFor } from './helpers/wait.js';
 
 const PREFIX = 'us1-';
 const registry = new SymbolRegistry(['BTCUSDT', 'ETHUSDT']);
@@ -25,16 +26,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 async function venue(): Promise<BinanceVenueHandle> {
   const v = await startBinanceVenue({ host: '127.0.0.1', port: 0, paused: true, symbols: ['BTCUSDT', 'ETHUSDT'] });

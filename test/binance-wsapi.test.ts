@@ -8,6 +8,7 @@ import { startBinanceVenue, type BinanceVenueHandle } from '../src/sim/binance/B
 import { signHex, wsApiPayload } from '../src/venues/binance/sign.js';
 import { WsApiClient, WsApiRequestEncoder, WsApiResponseDecoder, type WsApiClientOptions } from '../src/venues/binance/WsApiClient.js';
 import { HAVE_SHARED_FIXTURES, fixtureLines } from './helpers/fixtures.js';
+import { sleep, waitFor } from './helpers/wait.js';
 
 // ------------------------------------------------------------------ helpers
 
@@ -18,16 +19,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 async function venue(): Promise<BinanceVenueHandle> {
   const v = await startBinanceVenue({ host: '127.0.0.1', port: 0, paused: true, symbols: ['BTCUSDT', 'ETHUSDT'] });

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, validateConfig } from '../src/config/Config.js';
 import { Engine, fetchVenueSymbols } from '../src/engine/Engine.js';
 import { ExecutionService, type ExecutionServiceOptions } from '../src/exec/ExecutionService.js';
@@ -15,20 +15,9 @@ import { OrderRequest, type Strategy } from '../src/strategy/Strategy.js';
 import { StrategyRunner } from '../src/strategy/StrategyRunner.js';
 import { createLogger } from '../src/util/log.js';
 import { nowNs } from '../src/util/clock.js';
+import { sleep, useCleanups, waitFor } from './helpers/wait.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, what: string, ms = 8_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+const cleanups = useCleanups();
 
 async function venue(): Promise<BinanceVenueHandle> {
   const v = await startBinanceVenue({ host: '127.0.0.1', port: 0, paused: true, symbols: ['BTCUSDT', 'ETHUSDT'] });

@@ -24,6 +24,7 @@ import { StrategyRunner } from '../src/strategy/StrategyRunner.js';
 import { nowNs } from '../src/util/clock.js';
 import { GateRestClient } from '../src/venues/gate/RestClient.js';
 import type { GateContractRules } from '../src/venues/gate/contracts.js';
+import { sleep, useCleanups, waitFor } from './helpers/wait.js';
 
 /**
  * Fault injection and the latency model on the Gate simulator (src/sim/faults/GateWire.ts), each fault
@@ -34,19 +35,7 @@ import type { GateContractRules } from '../src/venues/gate/contracts.js';
  */
 
 const CONTRACTS = ['BTC_USDT', 'ETH_USDT'];
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+const cleanups = useCleanups();
 
 async function venue(o: GateVenueOptions = {}): Promise<GateVenueHandle> {
   const v = await startGateVenue({ host: '127.0.0.1', port: 0, contracts: CONTRACTS, ...o });

@@ -30,6 +30,7 @@ import { StrategyRunner } from '../src/strategy/StrategyRunner.js';
 import { nowNs } from '../src/util/clock.js';
 import { createLogger } from '../src/util/log.js';
 import { signHex } from '../src/venues/binance/sign.js';
+import { sleep, useCleanups, waitFor } from './helpers/wait.js';
 
 /**
  * The venue simulator's latency model and fault injection, and the engine's real components surviving
@@ -37,19 +38,7 @@ import { signHex } from '../src/venues/binance/sign.js';
  * resolved by client order id without a resend, positions equal to the venue's.
  */
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, what: string, ms = 4000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+const cleanups = useCleanups();
 
 async function venue(o: BinanceVenueOptions = {}): Promise<BinanceVenueHandle> {
   const v = await startBinanceVenue({ host: '127.0.0.1', port: 0, symbols: ['BTCUSDT', 'ETHUSDT'], ...o });

@@ -7,16 +7,9 @@ import { FeedHandler, type FeedOptions } from '../src/feed/FeedHandler.js';
 import { BookMirror } from '../src/book/BookSync.js';
 import type { L2Book } from '../src/book/L2Book.js';
 import { AT, BT, BookState, DEPTH, MARKET_SLOT_BYTES, RecordFlag, RecordType, headerFlags, headerType } from '../src/ring/layout.js';
+import { sleep, until } from './helpers/wait.js';
 
 type Venue = Awaited<ReturnType<typeof startBinanceVenue>>;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT'];
 

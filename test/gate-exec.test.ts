@@ -10,17 +10,10 @@ import { GateRestClient } from '../src/venues/gate/RestClient.js';
 import { GateUserStream } from '../src/venues/gate/UserStream.js';
 import type { GateContractRules } from '../src/venues/gate/contracts.js';
 import { parseGateClientId, gateClientId, GateLeg } from '../src/venues/gate/clientId.js';
+import { sleep, until } from './helpers/wait.js';
 
 const CONTRACTS = ['BTC_USDT', 'ETH_USDT'];
 const PREFIX = 'T7x';
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 interface Report {
   sym: number; intentId: number; status: OrderStatus; execType: ExecType; lastQty: number; lastPrice: number;

@@ -7,18 +7,9 @@ import { FeedHandler, type FeedOptions } from '../src/feed/FeedHandler.js';
 import { GateSubscriptionManager, gateBookLevel, gateStreamKind, gateStreamNames } from '../src/feed/GateSubscriptionManager.js';
 import { BookMirror } from '../src/book/BookSync.js';
 import { AT, BT, BookState, DEPTH, MARKET_SLOT_BYTES, RecordFlag, RecordType, headerFlags, headerType } from '../src/ring/layout.js';
+import { until } from './helpers/wait.js';
 
 const CONTRACTS = ['BTC_USDT', 'ETH_USDT'];
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, timeoutMs: number, what: string, tick?: () => void): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    tick?.();
-    if (cond()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 function feedOptions(v: GateVenueHandle, over: Partial<FeedOptions> = {}): FeedOptions {
   return {

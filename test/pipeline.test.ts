@@ -19,16 +19,9 @@ import { ExecReportView } from '../src/strategy/views.js';
 import { AT, BT, ExecType, IN, IntentFlag, OrderStatus, OrderType, RecordType, Side, W, headerType, packHeader, MARKET_SLOT_BYTES, INTENT_SLOT_BYTES, REPORT_SLOT_BYTES } from '../src/ring/layout.js';
 import { nowNs } from '../src/util/clock.js';
 import { PROJECT_ROOT } from './helpers/fixtures.js';
+import { sleep, until } from './helpers/wait.js';
 
 type Venue = Awaited<ReturnType<typeof startBinanceVenue>>;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 const quietLog = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 describe('feed worker core against a scripted WebSocket server', () => {

@@ -8,6 +8,7 @@ import * as tls from 'node:tls';
 import uWS from 'uWebSockets.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WsClient, type WsClientOptions, type WsHandler } from '../src/net/WsClient.js';
+import { sleep, waitFor } from './helpers/wait.js';
 
 // ------------------------------------------------------------------ helpers
 
@@ -23,16 +24,6 @@ afterEach(() => {
     }
   }
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 interface Msg { text: string; data: Buffer; ts: number; bin: boolean }
 interface Closed { code: number; reason: string; willReconnect: boolean }
