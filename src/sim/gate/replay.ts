@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { decimalsOf, formatScaled, parseScaled } from '../../core/decimal.js';
+import { formatScaled, parseScaled } from '../../core/decimal.js';
 import { RecordingReader, RecordingSource } from '../../venues/binance/recording.js';
 import { restContract } from '../../venues/gate/book.js';
 import { TimelinePlayer, type ReplaySink, type ReplayStats } from '../market/ReplayPlayer.js';
-import { STALE_SNAPSHOT_EVENTS } from '../market/ReplaySource.js';
+import { ReplayBooks, recordedBook, recordedBookBody, type RecordedBook } from '../market/ReplayBook.js';
+import { KeptLines, deriveTick, isRec, lineJson, medianOr1, notePrice, updateLevels, type PricesSeen, type LevelReader } from '../market/recordingLines.js';
+import type { ReplayLoadStats, ReplayOptions } from '../market/replayOptions.js';
 import { SyntheticMarket } from '../market/SyntheticMarket.js';
 import type { BookTop, DepthEvent, DepthSnapshot, MarketEvent, MarketEventKind, Side, TakeResult } from '../market/types.js';
 import type { GateChannels } from './channels.js';
@@ -30,22 +32,8 @@ import type { GateSocket } from './socket.js';
  *   not move the replayed book, so the replayed pushes stay exactly the recorded ones.
  */
 
-/** `GateVenueOptions.source` for a replay. */
-export interface GateReplayOptions {
-  kind: 'replay';
-  /** Recording file (.jsonl, shared recordings format, Gate payloads). */
-  file: string;
-  /** 0 = as fast as the subscribers read; 1 = real time by the recording's `ts`; N = N times faster. Default 1. */
-  speed?: number;
-  /** Start over at the end (the books are rebuilt from scratch each lap). Default false. */
-  loop?: boolean;
-  /** Stop (done) after this many pushes were replayed, laps included. Default: no limit. */
-  maxFrames?: number;
-  /** Start this long (ms) after the first public subscription, so a client subscribing with several messages is in place. Default 100. */
-  startDelayMs?: number;
-  /** Start only when `replay.start()` is called. Default false. */
-  manualStart?: boolean;
-}
+/** `GateVenueOptions.source` for a replay (Gate payloads; `maxFrames` counts pushes). */
+export type GateReplayOptions = ReplayOptions;
 
 /** Public channels the simulator lets clients subscribe to, hence the ones a recorded push can go to. */
 export const enum GateReplayChannel {
@@ -84,50 +72,17 @@ export interface GateReplayFrame {
 }
 
 /** One recorded REST order book (`GET /futures/usdt/order_book?...&with_id=true`). */
-export interface GateReplaySnapshot {
+export interface GateReplaySnapshot extends RecordedBook {
   readonly type: 1;
   readonly ts: number;
-  readonly sym: number;
-  /** The recorded response body, byte-exact. */
-  readonly body: string;
   readonly id: number;
-  /** [tick, size] from the best bid down / the best ask up. */
-  readonly bids: Array<[number, number]>;
-  readonly asks: Array<[number, number]>;
 }
 
 export type GateReplayItem = GateReplayFrame | GateReplaySnapshot;
 
-export interface GateReplayLoadStats {
-  /** Pushes kept for replay. */
-  frames: number;
-  snapshots: number;
-  /** ws lines left out: subscribe acks and other replies, non-JSON payloads. */
-  skippedFrames: number;
-  /** `ws_out` lines (what the recorder sent). */
-  outgoing: number;
-  malformedLines: number;
-}
+export type GateReplayLoadStats = ReplayLoadStats;
 
-type Rec = Record<string, unknown>;
-
-function isRec(v: unknown): v is Rec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const DECIMAL_RE = /^\d+(\.\d+)?$/;
-/** Below this many distinct prices their gcd says little about the tick: one unit of the finest decimal instead. */
-const MIN_PRICES_FOR_GCD = 20;
 const CONTRACT_RE = /^[A-Z0-9]{1,20}_USDT$/;
-
-function gcd(a: number, b: number): number {
-  while (b !== 0) {
-    const t = a % b;
-    a = b;
-    b = t;
-  }
-  return a;
-}
 
 /** A Gate size (integer contracts, a number or a decimal string); NaN when it is not a whole number. */
 function sizeOf(v: unknown): number {
@@ -136,10 +91,8 @@ function sizeOf(v: unknown): number {
 }
 
 /** What the recording printed for one contract: prices (for the tick) and level sizes. */
-interface ContractSeen {
-  prices: Set<string>;
+interface ContractSeen extends PricesSeen {
   sizes: number[];
-  firstPrice: string;
 }
 
 interface ParsedWs {
@@ -155,7 +108,7 @@ interface ParsedRest {
   ts: number;
   contract: string;
   body: string;
-  payload: Rec;
+  payload: Record<string, unknown>;
 }
 
 /** The contract and (candlesticks) interval a push is about. */
@@ -171,110 +124,6 @@ function pushTarget(channel: GateReplayChannel, result: unknown): { contract: st
   return { contract: typeof c === 'string' ? c : '', interval: '' };
 }
 
-/** Per-contract book rebuilt from the replay: REST snapshots and order_book_update pushes, book_ticker as the freshest top. */
-class GateReplayBook {
-  readonly bids = new Map<number, number>();
-  readonly asks = new Map<number, number>();
-  /** `u` of the last update applied, or the snapshot id (0 = nothing yet). */
-  lastU = 0;
-  /** `t` (ms) of the last update applied, 0 = none. */
-  updateMs = 0;
-  /** `U` of the last update applied, -1 = none since the last snapshot. */
-  lastFirstU = -1;
-  /** Last book_ticker: u (-1 = none), best bid / ask in ticks (-1 = empty side) and sizes. */
-  tu = -1;
-  tb = -1;
-  tbq = 0;
-  ta = -1;
-  taq = 0;
-  /** Updates since the last snapshot, which re-applies those it does not cover. */
-  recent: DepthEvent[] = [];
-  /** Updates replayed past the last replayed snapshot (-1 = none replayed yet). */
-  pastSnapshot = -1;
-
-  clear(): void {
-    this.bids.clear();
-    this.asks.clear();
-    this.lastU = 0;
-    this.updateMs = 0;
-    this.lastFirstU = -1;
-    this.tu = -1;
-    this.tb = this.ta = -1;
-    this.tbq = this.taq = 0;
-    this.recent = [];
-    this.pastSnapshot = -1;
-  }
-
-  applyDepth(ev: DepthEvent, full: boolean): void {
-    if (full) {
-      this.bids.clear();
-      this.asks.clear();
-    }
-    setLevels(this.bids, ev.bids);
-    setLevels(this.asks, ev.asks);
-    this.lastU = ev.u;
-    this.lastFirstU = ev.U;
-    if (ev.time === ev.time) this.updateMs = ev.time;
-    if (this.pastSnapshot >= 0) this.pastSnapshot++;
-    this.recent.push(ev);
-    if (this.recent.length > 256) this.recent.splice(0, 128);
-  }
-
-  /** The snapshot replaces the book; updates already replayed with u > id are applied again on top (§2.5). */
-  applySnapshot(s: GateReplaySnapshot): void {
-    const recent = this.recent;
-    this.recent = [];
-    this.bids.clear();
-    this.asks.clear();
-    for (const [t, q] of s.bids) this.bids.set(t, q);
-    for (const [t, q] of s.asks) this.asks.set(t, q);
-    this.lastU = s.id;
-    this.lastFirstU = -1;
-    this.pastSnapshot = 0;
-    for (const ev of recent) if (ev.u > s.id) this.applyDepth(ev, false);
-  }
-
-  /** The depth book alone, `n` levels from the best: the state as of `lastU`. */
-  depthLevels(isBid: boolean, n: number): Array<[number, number]> {
-    const out = [...(isBid ? this.bids : this.asks)];
-    out.sort(isBid ? (x, y) => y[0] - x[0] : (x, y) => x[0] - y[0]);
-    return out.length > n ? out.slice(0, n) : out;
-  }
-
-  /** book_ticker is the top while it is at least as recent as the depth (it is real time; the depth is batched). */
-  top(): BookTop {
-    if (this.tu >= 0 && (this.tu >= this.lastU || (this.bids.size === 0 && this.asks.size === 0))) {
-      return { u: this.tu, bid: this.tb, bidQty: this.tbq, ask: this.ta, askQty: this.taq };
-    }
-    let bb = -1;
-    for (const t of this.bids.keys()) if (t > bb) bb = t;
-    let ba = -1;
-    for (const t of this.asks.keys()) if (ba < 0 || t < ba) ba = t;
-    return { u: this.lastU, bid: bb, bidQty: bb >= 0 ? this.bids.get(bb)! : 0, ask: ba, askQty: ba >= 0 ? this.asks.get(ba)! : 0 };
-  }
-
-  /** One side from the best, `n` levels at most: the top of `top()` first, then the depth book behind it. */
-  side(isBid: boolean, n: number): Array<[number, number]> {
-    const t = this.top();
-    const out: Array<[number, number]> = [];
-    const best = isBid ? t.bid : t.ask;
-    const bestQty = isBid ? t.bidQty : t.askQty;
-    if (best >= 0 && bestQty > 0) out.push([best, bestQty]);
-    const behind: Array<[number, number]> = [];
-    for (const [p, q] of isBid ? this.bids : this.asks) if (best < 0 || (isBid ? p < best : p > best)) behind.push([p, q]);
-    behind.sort(isBid ? (x, y) => y[0] - x[0] : (x, y) => x[0] - y[0]);
-    for (let i = 0; i < behind.length && out.length < n; i++) out.push(behind[i]!);
-    return out.length > n ? out.slice(0, n) : out;
-  }
-}
-
-function setLevels(m: Map<number, number>, flat: readonly number[]): void {
-  for (let i = 0; i + 1 < flat.length; i += 2) {
-    if (flat[i + 1]! > 0) m.set(flat[i]!, flat[i + 1]!);
-    else m.delete(flat[i]!);
-  }
-}
-
 /**
  * The replayed market in the place of the synthetic one. The Gate dialect's modules (channels, market data,
  * trading) are typed on SyntheticMarket, so the replay extends it and overrides every public method; the
@@ -282,7 +131,7 @@ function setLevels(m: Map<number, number>, flat: readonly number[]): void {
  */
 export class GateReplayMarket extends SyntheticMarket {
   constructor(
-    private readonly replayBooks: readonly GateReplayBook[],
+    private readonly replayBooks: ReplayBooks<GateReplaySnapshot>,
     contracts: readonly GateContract[],
   ) {
     super(
@@ -291,54 +140,29 @@ export class GateReplayMarket extends SyntheticMarket {
     );
   }
 
-  private book(sym: number): GateReplayBook {
-    const b = this.replayBooks[sym];
-    if (b === undefined) throw new Error(`GateReplayMarket: unknown contract index ${sym}`);
-    return b;
-  }
-
   /** `u` of the last replayed update (or snapshot id) of a contract. */
   override updateId(sym: number): number {
-    return this.book(sym).lastU;
+    return this.replayBooks.book(sym).lastU;
   }
 
   override top(sym: number): BookTop {
-    return this.book(sym).top();
+    return this.replayBooks.book(sym).top();
   }
 
   override snapshot(sym: number, limit: number, now: number): DepthSnapshot {
-    const b = this.book(sym);
-    return { lastUpdateId: b.lastU, time: now, bids: b.depthLevels(true, limit), asks: b.depthLevels(false, limit) };
+    return this.replayBooks.book(sym).depthSnapshot(limit, now);
   }
 
   override levels(sym: number, n: number): { bids: Array<[number, number]>; asks: Array<[number, number]> } {
-    const b = this.book(sym);
-    return { bids: b.side(true, n), asks: b.side(false, n) };
+    return this.replayBooks.book(sym).levels(n);
   }
 
   override available(sym: number, takerSide: Side, maxQty: number, limitPrice: number | null): number {
-    let got = 0;
-    for (const [t, q] of this.book(sym).side(takerSide === 'SELL', Number.MAX_SAFE_INTEGER)) {
-      if (limitPrice !== null && (takerSide === 'BUY' ? t > limitPrice : t < limitPrice)) break;
-      got += q;
-      if (got >= maxQty) return maxQty;
-    }
-    return got;
+    return this.replayBooks.book(sym).available(takerSide, maxQty, limitPrice);
   }
 
-  /** Walks the replayed book without changing it (no market impact) and prints nothing publicly. */
   override take(sym: number, takerSide: Side, qty: number, limitPrice: number | null, _now: number): TakeResult {
-    const res: TakeResult = { fills: [], filled: 0, events: [] };
-    let left = qty;
-    for (const [t, q] of this.book(sym).side(takerSide === 'SELL', Number.MAX_SAFE_INTEGER)) {
-      if (left <= 0) break;
-      if (limitPrice !== null && (takerSide === 'BUY' ? t > limitPrice : t < limitPrice)) break;
-      const f = Math.min(left, q);
-      left -= f;
-      res.fills.push({ price: t, qty: f });
-    }
-    res.filled = qty - left;
-    return res;
+    return this.replayBooks.book(sym).take(takerSide, qty, limitPrice);
   }
 
   override next(_sym: number, _kind: MarketEventKind, _now: number): MarketEvent {
@@ -366,12 +190,7 @@ export class GateReplaySource {
   readonly frameCount: number;
   readonly loadStats: GateReplayLoadStats;
   private readonly byName = new Map<string, number>();
-  private readonly books: GateReplayBook[];
-  private readonly snaps: GateReplaySnapshot[][];
-  /** Index (in `snaps`) of the latest snapshot replayed per contract, -1 = none yet. */
-  private readonly snapAt: Int32Array;
-  /** The first top of book the recording shows per contract: the state until the replay says more. */
-  private readonly firstTop: Array<BookTop | null>;
+  private readonly books: ReplayBooks<GateReplaySnapshot>;
   /** order_book_update pushes per contract in one lap, and how many of them this lap has replayed. */
   private readonly updatesTotal: Int32Array;
   private readonly updatesReplayed: Int32Array;
@@ -382,32 +201,24 @@ export class GateReplaySource {
     const bytes = readFileSync(file);
     const reader = RecordingReader.fromBytes(bytes);
     const load: GateReplayLoadStats = { frames: 0, snapshots: 0, skippedFrames: 0, outgoing: 0, malformedLines: 0 };
-    const ws: ParsedWs[] = [];
-    const rest: ParsedRest[] = [];
-    const order: Array<0 | 1> = [];
+    const kept = new KeptLines<ParsedWs, ParsedRest>();
+    const { ws, rest } = kept;
     for (const line of reader) {
       if (line.src === RecordingSource.WsOut) {
         load.outgoing++;
         continue;
       }
       if (line.src !== RecordingSource.Ws && line.src !== RecordingSource.Rest) continue;
-      if (line.msgEnd <= line.msgStart || line.msgIsString) {
+      const j = lineJson(bytes, line);
+      if (j === null) {
         if (line.src === RecordingSource.Ws) load.skippedFrames++;
         continue;
       }
-      const text = bytes.toString('utf8', line.msgStart, line.msgEnd);
-      let payload: unknown;
-      try {
-        payload = JSON.parse(text);
-      } catch {
-        if (line.src === RecordingSource.Ws) load.skippedFrames++;
-        continue;
-      }
+      const { text, payload } = j;
       if (line.src === RecordingSource.Rest) {
         const contract = restContract(line.url);
         if (!line.url.includes('/order_book') || contract === '' || !isRec(payload) || typeof payload['id'] !== 'number') continue;
-        rest.push({ ts: line.ts, contract, body: text, payload });
-        order.push(1);
+        kept.snapshot({ ts: line.ts, contract, body: text, payload });
         continue;
       }
       // pushes only: subscribe acks, pongs and API replies are the simulator's own business
@@ -418,8 +229,7 @@ export class GateReplaySource {
       }
       const channel = typeof payload['channel'] === 'string' ? (CHANNELS[payload['channel']] ?? GateReplayChannel.Other) : GateReplayChannel.Other;
       const { contract, interval } = pushTarget(channel, payload['result']);
-      ws.push({ ts: line.ts, channel, contract, interval, text, result: payload['result'] });
-      order.push(0);
+      kept.frame({ ts: line.ts, channel, contract, interval, text, result: payload['result'] });
     }
     load.malformedLines = reader.malformedLines;
 
@@ -431,11 +241,6 @@ export class GateReplaySource {
       if (!s) seen.set(name, (s = { prices: new Set(), sizes: [], firstPrice: '' }));
       return s;
     };
-    const addPrice = (s: ContractSeen, p: unknown): void => {
-      if (typeof p !== 'string' || !DECIMAL_RE.test(p)) return;
-      if (s.firstPrice === '' && Number(p) > 0) s.firstPrice = p;
-      s.prices.add(p);
-    };
     const addSize = (s: ContractSeen, v: unknown): void => {
       const n = Math.abs(sizeOf(v));
       if (n > 0) s.sizes.push(n);
@@ -444,7 +249,7 @@ export class GateReplaySource {
       if (!Array.isArray(v)) return;
       for (const lvl of v) {
         if (!isRec(lvl)) continue;
-        addPrice(s, lvl['p']);
+        notePrice(s, lvl['p']);
         addSize(s, lvl['s']);
       }
     };
@@ -456,12 +261,12 @@ export class GateReplaySource {
         addLevels(s, r['b']);
         addLevels(s, r['a']);
       } else if (w.channel === GateReplayChannel.BookTicker && isRec(r)) {
-        addPrice(s, r['b']);
-        addPrice(s, r['a']);
+        notePrice(s, r['b']);
+        notePrice(s, r['a']);
         addSize(s, r['B']);
         addSize(s, r['A']);
       } else if (w.channel === GateReplayChannel.Trades && Array.isArray(r)) {
-        for (const t of r) if (isRec(t)) addPrice(s, t['price']);
+        for (const t of r) if (isRec(t)) notePrice(s, t['price']);
       }
     }
     for (const r of rest) {
@@ -475,54 +280,36 @@ export class GateReplaySource {
     this.contracts = names.length > 0 ? resolveContracts(names.map((n) => given.get(n) ?? deriveSpec(n, seen.get(n)!))) : [];
     for (const c of this.contracts) this.byName.set(c.name, c.idx);
     const n = this.contracts.length;
-    this.books = Array.from({ length: n }, () => new GateReplayBook());
-    this.snaps = Array.from({ length: n }, () => []);
-    this.snapAt = new Int32Array(n).fill(-1);
-    this.firstTop = new Array<BookTop | null>(n).fill(null);
+    this.books = new ReplayBooks<GateReplaySnapshot>(n);
     this.updatesTotal = new Int32Array(n);
     this.updatesReplayed = new Int32Array(n);
 
     // ---- the timeline
     const items: GateReplayItem[] = [];
-    let wi = 0;
-    let ri = 0;
-    for (const o of order) {
-      if (o === 1) {
-        const r = rest[ri++]!;
+    kept.inFileOrder({
+      snapshot: (r) => {
         const sym = this.byName.get(r.contract);
-        if (sym === undefined) continue;
+        if (sym === undefined) return;
         const c = this.contracts[sym]!;
-        const snap: GateReplaySnapshot = {
-          type: 1,
-          ts: r.ts,
-          sym,
-          body: r.body,
-          id: r.payload['id'] as number,
-          bids: snapshotLevels(c, r.payload['bids']),
-          asks: snapshotLevels(c, r.payload['asks']),
-        };
-        this.snaps[sym]!.push(snap);
+        const snap: GateReplaySnapshot = { ...recordedBook(r, sym, levelReader(c)), id: r.payload['id'] as number };
+        this.books.addSnapshot(snap);
         items.push(snap);
         load.snapshots++;
-        if (this.firstTop[sym] === null && snap.bids.length > 0 && snap.asks.length > 0) {
-          this.firstTop[sym] = { u: 0, bid: snap.bids[0]![0], bidQty: snap.bids[0]![1], ask: snap.asks[0]![0], askQty: snap.asks[0]![1] };
+      },
+      frame: (w) => {
+        const sym = this.byName.get(w.contract) ?? -1;
+        const c = sym >= 0 ? this.contracts[sym]! : null;
+        const events = c !== null ? toEvents(c, w.channel, w.result) : [];
+        const full = w.channel === GateReplayChannel.OrderBookUpdate && isRec(w.result) && w.result['full'] === true;
+        for (const ev of events) {
+          if (ev.kind === 'depth') this.updatesTotal[sym]!++;
+          // a book_ticker with an empty side does not prime the book
+          if (ev.kind === 'bookTicker' && ev.bid >= 0 && ev.ask >= 0) this.books.noteTop(sym, { u: 0, bid: ev.bid, bidQty: ev.bidQty, ask: ev.ask, askQty: ev.askQty });
         }
-        continue;
-      }
-      const w = ws[wi++]!;
-      const sym = this.byName.get(w.contract) ?? -1;
-      const c = sym >= 0 ? this.contracts[sym]! : null;
-      const events = c !== null ? toEvents(c, w.channel, w.result) : [];
-      const full = w.channel === GateReplayChannel.OrderBookUpdate && isRec(w.result) && w.result['full'] === true;
-      for (const ev of events) {
-        if (ev.kind === 'depth') this.updatesTotal[sym]!++;
-        if (ev.kind === 'bookTicker' && this.firstTop[sym] === null && ev.bid >= 0 && ev.ask >= 0) {
-          this.firstTop[sym] = { u: 0, bid: ev.bid, bidQty: ev.bidQty, ask: ev.ask, askQty: ev.askQty };
-        }
-      }
-      items.push({ type: 0, ts: w.ts, channel: w.channel, sym, interval: w.interval, text: w.text, events, full });
-      load.frames++;
-    }
+        items.push({ type: 0, ts: w.ts, channel: w.channel, sym, interval: w.interval, text: w.text, events, full });
+        load.frames++;
+      },
+    });
     this.items = items;
     this.frameCount = load.frames;
     this.loadStats = load;
@@ -548,19 +335,7 @@ export class GateReplaySource {
 
   /** Back to the start: empty books showing the recording's first top, no snapshot replayed. */
   reset(): void {
-    for (let s = 0; s < this.books.length; s++) {
-      const b = this.books[s]!;
-      b.clear();
-      const t = this.firstTop[s];
-      if (t) {
-        b.tu = 0;
-        b.tb = t.bid;
-        b.tbq = t.bidQty;
-        b.ta = t.ask;
-        b.taq = t.askQty;
-      }
-    }
-    this.snapAt.fill(-1);
+    this.books.reset();
     this.updatesReplayed.fill(0);
     this.clockTs = NaN;
   }
@@ -569,36 +344,25 @@ export class GateReplaySource {
   apply(item: GateReplayItem): void {
     if (item.ts === item.ts) this.clockTs = item.ts;
     if (item.type === 1) {
-      this.snapAt[item.sym] = this.snaps[item.sym]!.indexOf(item);
-      this.books[item.sym]!.applySnapshot(item);
+      // Gate (§2.5): the snapshot covers the updates with u <= id
+      this.books.applySnapshot(item, item.id, item.id + 1);
       return;
     }
     for (const ev of item.events) {
-      const b = this.books[ev.sym]!;
+      const b = this.books.book(ev.sym);
       if (ev.kind === 'depth') {
         b.applyDepth(ev, item.full);
         this.updatesReplayed[ev.sym]!++;
-      }
-      else if (ev.kind === 'bookTicker') {
-        b.tu = ev.u;
-        b.tb = ev.bid;
-        b.tbq = ev.bidQty;
-        b.ta = ev.ask;
-        b.taq = ev.askQty;
-      }
+      } else if (ev.kind === 'bookTicker') b.applyTicker(ev);
     }
   }
 
   /**
    * The recorded snapshot a request gets now: the latest one replayed, else the first (whose id the stream
-   * will still straddle); null when there is none or the replay went STALE_SNAPSHOT_EVENTS updates past it.
+   * will still straddle); null when there is none or it went stale (see `ReplayBooks.currentSnapshot`).
    */
   currentSnapshot(sym: number): GateReplaySnapshot | null {
-    const list = this.snaps[sym];
-    if (!list || list.length === 0) return null;
-    const i = this.snapAt[sym]!;
-    if (i >= 0 && this.books[sym]!.pastSnapshot > STALE_SNAPSHOT_EVENTS) return null;
-    return list[i >= 0 ? i : 0]!;
+    return this.books.currentSnapshot(sym);
   }
 
   /**
@@ -615,14 +379,8 @@ export class GateReplaySource {
     const sym = this.byName.get(contract.toUpperCase());
     if (sym === undefined) return null;
     const s = this.currentSnapshot(sym);
-    if (s !== null) {
-      if (s.bids.length <= limit && s.asks.length <= limit) return s.body;
-      const o = JSON.parse(s.body) as Rec;
-      if (Array.isArray(o['bids'])) o['bids'] = o['bids'].slice(0, limit);
-      if (Array.isArray(o['asks'])) o['asks'] = o['asks'].slice(0, limit);
-      return JSON.stringify(o);
-    }
-    const b = this.books[sym]!;
+    if (s !== null) return recordedBookBody(s, limit);
+    const b = this.books.book(sym);
     const c = this.contracts[sym]!;
     const side = (isBid: boolean): Json[] => b.depthLevels(isBid, limit).map(([t, q]) => ({ s: q, p: c.px(t) }));
     const ended = this.updatesReplayed[sym]! >= this.updatesTotal[sym]! && b.lastFirstU > 0;
@@ -634,17 +392,8 @@ export class GateReplaySource {
 
 /** Gate spec of a recorded contract: tick = gcd of the prices printed, one contract = one unit. */
 function deriveSpec(name: string, s: ContractSeen): GateContractSpec {
-  let pdec = 0;
-  for (const p of s.prices) pdec = Math.max(pdec, decimalsOf(p));
-  pdec = Math.min(pdec, 8);
-  let tick = 0;
-  for (const p of s.prices) {
-    const u = parseScaled(p, pdec);
-    if (typeof u === 'number' && u > 0) tick = gcd(u, tick);
-  }
-  if (s.prices.size < MIN_PRICES_FOR_GCD || tick <= 0) tick = 1;
-  const sizes = [...s.sizes].sort((a, b) => a - b);
-  const round = trim(formatScaled(tick, pdec));
+  const { tick, decimals } = deriveTick(s.prices);
+  const round = trim(formatScaled(tick, decimals));
   return {
     name,
     quantoMultiplier: '1',
@@ -655,7 +404,7 @@ function deriveSpec(name: string, s: ContractSeen): GateContractSpec {
     leverageMax: 100,
     orderPriceDeviate: '0.5',
     initialPrice: s.firstPrice !== '' ? s.firstPrice : round,
-    typicalLevelContracts: sizes.length > 0 ? sizes[sizes.length >> 1]! : 1,
+    typicalLevelContracts: medianOr1(s.sizes),
   };
 }
 
@@ -666,33 +415,13 @@ function ticks(c: GateContract, v: unknown): number {
   return typeof u === 'number' && u % c.inst.tickUnits === 0 ? u / c.inst.tickUnits : NaN;
 }
 
-function snapshotLevels(c: GateContract, v: unknown): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  if (!Array.isArray(v)) return out;
-  for (const lvl of v) {
-    if (!isRec(lvl)) continue;
-    const t = ticks(c, lvl['p']);
+/** A Gate level: `{"p": price, "s": size}`; a negative size is no level (only trades sign their size). */
+function levelReader(c: GateContract): LevelReader {
+  return (lvl) => {
+    if (!isRec(lvl)) return null;
     const q = sizeOf(lvl['s']);
-    if (t === t && q > 0) out.push([t, q]);
-  }
-  return out;
-}
-
-/** Flat [tick, size, ...] ascending by price (size 0 = level removed). */
-function updateLevels(c: GateContract, v: unknown): number[] {
-  const pairs: Array<[number, number]> = [];
-  if (Array.isArray(v)) {
-    for (const lvl of v) {
-      if (!isRec(lvl)) continue;
-      const t = ticks(c, lvl['p']);
-      const q = sizeOf(lvl['s']);
-      if (t === t && q >= 0) pairs.push([t, q]);
-    }
-  }
-  pairs.sort((a, b) => a[0] - b[0]);
-  const out: number[] = [];
-  for (const [t, q] of pairs) out.push(t, q);
-  return out;
+    return [ticks(c, lvl['p']), q >= 0 ? q : NaN];
+  };
 }
 
 /** The venue-neutral events of a push (an update of the book, a new top, trade prints); [] for the rest. */
@@ -705,7 +434,7 @@ function toEvents(c: GateContract, channel: GateReplayChannel, r: unknown): Mark
       const u = r['u'];
       if (typeof U !== 'number' || typeof u !== 'number') return [];
       const time = typeof r['t'] === 'number' ? r['t'] : NaN;
-      return [{ kind: 'depth', sym, U, u, pu: U - 1, bids: updateLevels(c, r['b']), asks: updateLevels(c, r['a']), time }];
+      return [{ kind: 'depth', sym, U, u, pu: U - 1, bids: updateLevels(r['b'], levelReader(c)), asks: updateLevels(r['a'], levelReader(c)), time }];
     }
     case GateReplayChannel.BookTicker: {
       if (!isRec(r) || typeof r['u'] !== 'number') return [];
