@@ -17,6 +17,7 @@ import { GateReplaySource } from '../src/sim/gate/replay.js';
 import { signRest } from '../src/sim/gate/signing.js';
 import { RecordingReader, RecordingSource } from '../src/venues/binance/recording.js';
 import { HAVE_SHARED_FIXTURES, NO_FIXTURES_MESSAGE, fixturePath } from './helpers/fixtures.js';
+import { sleep, until } from './helpers/wait.js';
 
 // ---- helpers --------------------------------------------------------------------------------------------
 
@@ -32,15 +33,6 @@ async function venue(opts: GateVenueOptions): Promise<GateVenueHandle> {
   const v = await startGateVenue({ host: '127.0.0.1', port: 0, ...opts });
   venues.push(v);
   return v;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 interface Line {

@@ -18,6 +18,7 @@ import { startBinanceVenue, type BinanceVenueHandle, type BinanceVenueOptions } 
 import { ReplaySource } from '../src/sim/market/ReplaySource.js';
 import { RecordingReader, RecordingSource } from '../src/venues/binance/recording.js';
 import { HAVE_SHARED_FIXTURES, NO_FIXTURES_MESSAGE, PROJECT_ROOT, fixturePath } from './helpers/fixtures.js';
+import { sleep, until } from './helpers/wait.js';
 
 // ---- helpers --------------------------------------------------------------------------------------------
 
@@ -33,15 +34,6 @@ async function venue(opts: BinanceVenueOptions): Promise<BinanceVenueHandle> {
   const v = await startBinanceVenue({ host: '127.0.0.1', port: 0, ...opts });
   venues.push(v);
   return v;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 interface Line {

@@ -16,6 +16,7 @@ import { createStrategy } from '../src/strategy/registry.js';
 import { StrategyRunner } from '../src/strategy/StrategyRunner.js';
 import { createLogger } from '../src/util/log.js';
 import { HAVE_SHARED_FIXTURES, NO_FIXTURES_MESSAGE, PROJECT_ROOT, fixturePath } from './helpers/fixtures.js';
+import { sleep, until } from './helpers/wait.js';
 
 /**
  * Strategy parity: one recorded session gives the same intents through the in-process strategy loop and
@@ -49,14 +50,6 @@ const EVERY_N = 50;
  */
 const SPEED = Number(process.env['PARITY_SPEED'] ?? '20');
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 const quietLog = () => createLogger('silent', new Writable({ write: (_c, _e, cb) => cb() }));
 
 interface Intent {
