@@ -201,6 +201,25 @@ describe('AlarmWatcher', () => {
     expect(w.observe(sample({ strategy: { tradingState: 2 }, execution: { banned418: 2 } }), 2000).map((a) => a.kind)).toEqual(['http-418']);
   });
 
+  it('a halt asked for is attributed: the operator\'s is a warning naming the reason, a graceful stop\'s raises nothing', () => {
+    const w = new AlarmWatcher({ notify: () => Promise.resolve(true) });
+    w.observe(sample({ strategy: { tradingState: 0 } }), 0);
+    w.requested('halt', 'POST /trading/halt');
+    const [op] = w.observe(sample({ strategy: { tradingState: 2 } }), 1000);
+    expect(op).toMatchObject({ kind: 'trading-halted', severity: 'warning', details: { from: 'ACTIVE', cause: 'operator: POST /trading/halt' } });
+    w.observe(sample({ strategy: { tradingState: 0 } }), 2000);
+    // the request was used up: a later halt nobody asked for is critical again
+    expect(w.observe(sample({ strategy: { tradingState: 2 } }), 3000)[0]).toMatchObject({ severity: 'critical', details: { cause: 'see the logs' } });
+    w.observe(sample({ strategy: { tradingState: 0 } }), 4000);
+    w.requested('halt', 'shutdown (SIGINT)');
+    expect(w.observe(sample({ strategy: { tradingState: 2 } }), 5000)).toEqual([]);
+    // a drawdown halt stays critical even while an operator's request is pending
+    w.observe(sample({ strategy: { tradingState: 0 } }), 6000);
+    w.requested('halt', 'POST /trading/halt');
+    const kinds = w.observe(sample({ strategy: { tradingState: 2, risk_maxDrawdown: 1 } }), 7000);
+    expect(kinds.find((a) => a.kind === 'trading-halted')).toMatchObject({ severity: 'critical', details: { cause: 'drawdown' } });
+  });
+
   it('never lets a failing sink throw into the caller', () => {
     const w = new AlarmWatcher({ notify: () => Promise.reject(new Error('sink down')) });
     w.observe(sample(), 0);

@@ -224,6 +224,7 @@ export class Supervisor implements ControlTarget {
   async trading(action: TradingAction, reason: string): Promise<{ ok: boolean; state: string; error?: string }> {
     if (!this.eng) return { ok: false, state: this.tradingStateName(), error: 'the engine is not running (POST /engine/start)' };
     this.log.warn({ action, reason }, 'trading state change requested');
+    this.watcher.requested(action, reason);
     const r = await this.eng.trading(action);
     return r.ok ? { ok: true, state: r.state } : { ok: false, state: r.state, error: r.error ?? 'refused' };
   }

@@ -244,12 +244,23 @@ export class AlarmWatcher {
   /** symbol -> since when its book has not been Live, and whether that was alarmed */
   private readonly notLive = new Map<string, { sinceMs: number; alarmed: boolean }>();
   private readonly bookStuckMs: number;
+  /** The last halt / reduce-only the operator (or a graceful stop) asked for: names the cause of the next change. */
+  private requestedChange: { action: string; reason: string } | null = null;
 
   constructor(
     private readonly sink: AlarmSink,
     private readonly opts: AlarmWatcherOptions = {},
   ) {
     this.bookStuckMs = opts.bookStuckMs ?? ALARMS_DEFAULTS.bookStuckMs;
+  }
+
+  /**
+   * A trading state change asked for through the control plane or by a graceful stop (`reason` as logged).
+   * The next HALTED or REDUCE_ONLY the counters show is then attributed to it: an operator's halt is a
+   * warning naming its reason, not a critical "see the logs"; the halt of a graceful stop raises nothing.
+   */
+  requested(action: string, reason: string): void {
+    this.requestedChange = { action, reason };
   }
 
   /** Reads one sample of the worker counters; returns the alarms it raised. Never throws. */
@@ -296,10 +307,21 @@ export class AlarmWatcher {
       out.push(this.alarm('loss-limit', 'critical', `loss limit breached: ${lossRejects.map(([k, d]) => `${k} +${d}`).join(', ')}`, { ...Object.fromEntries(lossRejects), equity: s['equity'] ?? null, tradingState: stateName(state) }, nowMs));
     }
 
+    const asked = this.requestedChange;
     if (state === 2 && (p === undefined || prevState !== 2)) {
-      const cause = drawdownCause ? 'drawdown' : kills > 0 ? 'kill switch' : 'see the logs';
-      out.push(this.alarm('trading-halted', 'critical', `trading HALTED (cause: ${cause})`, { from: p ? stateName(prevState) : 'unknown', cause, equity: s['equity'] ?? null }, nowMs));
+      const byRequest = asked !== null && asked.action === 'halt' && !drawdownCause && kills === 0;
+      if (byRequest) this.requestedChange = null;
+      if (byRequest && asked.reason.startsWith('shutdown')) {
+        // a graceful stop halts (cancels, stops new orders) on purpose: nothing to alarm
+      } else if (byRequest) {
+        const cause = `operator: ${asked.reason}`;
+        out.push(this.alarm('trading-halted', 'warning', `trading HALTED (cause: ${cause})`, { from: p ? stateName(prevState) : 'unknown', cause, equity: s['equity'] ?? null }, nowMs));
+      } else {
+        const cause = drawdownCause ? 'drawdown' : kills > 0 ? 'kill switch' : 'see the logs';
+        out.push(this.alarm('trading-halted', 'critical', `trading HALTED (cause: ${cause})`, { from: p ? stateName(prevState) : 'unknown', cause, equity: s['equity'] ?? null }, nowMs));
+      }
     } else if (state === 1 && p !== undefined && prevState !== 1) {
+      if (asked !== null && asked.action === 'reduce-only') this.requestedChange = null;
       out.push(this.alarm('reduce-only', 'warning', `trading moved to REDUCE_ONLY from ${stateName(prevState)}`, { from: stateName(prevState), equity: s['equity'] ?? null }, nowMs));
     }
 
