@@ -3,6 +3,9 @@
  * alternatives, (b) ring throughput between two workers, (c) the end-to-end tick-to-order profile of the
  * engine and of a naive baseline, in one run. Prints tables; `--out FILE` writes the JSON results.
  */
+import v8 from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import vm from 'node:vm';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cpus } from 'node:os';
@@ -30,6 +33,29 @@ import { PROJECT_ROOT } from '../src/util/paths.js';
 interface MicroResult {
   opsPerSec: number;
   meanNs: number;
+}
+
+/**
+ * A full GC and a breath between benches: each one then starts on a clean heap instead of paying for the
+ * garbage of the one before (ccxt and JSON.parse in the decode bench leave hundreds of MB behind).
+ */
+async function settle(): Promise<void> {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+/** `name(arg)` of the bench module at `url` (a sibling of this file), run in its own worker thread. */
+function runIsolated<T>(url: URL, name: string, arg: unknown): Promise<T> {
+  return new Promise((resolvePromise, reject) => {
+    const w = new Worker(new URL('./isolatedWorker.js', import.meta.url), { workerData: { url: url.href, name, arg } });
+    w.once('message', (m: T) => {
+      resolvePromise(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+    w.once('exit', (code) => (code !== 0 ? reject(new Error(`isolated bench ${name} exited with ${code}`)) : undefined));
+  });
 }
 
 export async function benchCommand(argv: string[]): Promise<number> {
@@ -95,6 +121,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     log('decoder on the recorded frames: ours vs JSON.parse vs ccxt (same run)');
     const decode = await runDecodeBench({ samples: false, passes: quick ? 7 : 15, failOnMiss: false, log });
     result.decode = { targets: decode.targets, overall: decode.recorded.overall, kinds: decode.recorded.kinds, ccxt: decode.recorded.ccxt, ccxtCheck: decode.recorded.ccxtCheck };
+    await settle();
     log('ring throughput between two workers');
     const rt = await measureRingThroughput(quick ? 10_000_000 : 30_000_000);
     result.ring = { recordsPerSec: rt.recordsPerSec, records: rt.records, errors: rt.errors };
@@ -104,19 +131,24 @@ export async function benchCommand(argv: string[]): Promise<number> {
     log('strategy features: ns per incremental update');
     result.features = await runFeatureBench(quick ? { updates: 200_000, passes: 3 } : {});
     process.stdout.write('\nstrategy feature          ns/update\n' + result.features.map((f) => `${f.name.padEnd(26)} ${f.nsPerUpdate.toFixed(1).padStart(8)}`).join('\n') + '\n');
+    await settle();
     log('strategies: per-event step over 1 M synthetic events each, in-process');
     result.strategies = await runStrategyBench();
     process.stdout.write('\n' + formatStrategyBench(result.strategies) + '\n');
+    await settle();
     log('order book: depth events applied per second (BookSync + L2Book vs sorted array vs Map)');
-    result.book = await runBookBench({ quick });
+    result.book = await runIsolated<Awaited<ReturnType<typeof runBookBench>>>(new URL('./micro/book.js', import.meta.url), 'runBookBench', { quick });
     printBook(result.book);
+    await settle();
     log('simulator matching core (in-process): market events/s per queue model and resting-order count');
-    result.matching = await runMatchingBench({ quick });
+    result.matching = await runIsolated<Awaited<ReturnType<typeof runMatchingBench>>>(new URL('./matching.js', import.meta.url), 'runMatchingBench', { quick });
     process.stdout.write('\n' + formatMatchingBench(result.matching) + '\n');
+    await settle();
     log('pre-trade risk: ns per check, every rule on');
     result.risk = await runRiskBench();
     const rk = result.risk;
     process.stdout.write(`\nrisk check (every rule on): p50 ${rk.p50NsPerCheck.toFixed(0)} ns, p99 ${rk.p99NsPerCheck.toFixed(0)} ns per intent, ${rk.minorGcs} minor GCs over ${rk.checks.toLocaleString('en')} checks (target p50 <= 500 ns: ${rk.p50NsPerCheck <= 500 ? 'PASS' : 'MISS'})\n`);
+    await settle();
     log('journal: fills/s through the journal ring into SQLite');
     result.journal = await runJournalBench({ fills: quick ? 50_000 : 200_000, print: false });
     process.stdout.write('\n' + formatJournalBench(result.journal) + '\n');
@@ -132,6 +164,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       const g = result.gateDecode;
       process.stdout.write(`\nGate decoder on ${g.frames} recorded frames: ${g.oursNs.toFixed(0)} ns/frame vs JSON.parse ${g.jsonParseNs.toFixed(0)} ns (${g.ratio.toFixed(2)}x)\n`);
     }
+    await settle();
     log('simulator replay of a recording to a connected client (loopback)');
     result.replay = await runReplayBench({ messages: quick ? 300_000 : 1_000_000, log });
     process.stdout.write(
