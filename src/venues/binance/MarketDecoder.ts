@@ -1,6 +1,7 @@
 import { ByteScanner, Ch, POW10, ascii, bytesEqual } from '../../core/ByteScanner.js';
 import type { SymbolRegistry } from '../../core/SymbolRegistry.js';
 import type { SlotWriter } from '../../ring/SlotWriter.js';
+import { DecodeStatus } from '../../feed/decodeStatus.js';
 import {
   AT,
   BT,
@@ -16,37 +17,7 @@ import {
   packHeader,
 } from '../../ring/layout.js';
 
-/**
- * Negative results of `BinanceMarketDecoder.decode` (a result >= 0 is the number of records committed).
- * Every malformed frame gets exactly one of the reasons Malformed, Truncated, MissingField, WrongType,
- * BadNumber, BadValue (each counted in its own counter and all together in `malformed`); nothing of it
- * is committed.
- */
-export const enum DecodeStatus {
-  /** A valid frame that is not a market event we decode (subscription reply, user data, ...). */
-  Ignored = -1,
-  /** Not JSON: garbage bytes, a syntax error, trailing bytes after the value. */
-  Malformed = -2,
-  /** A market event for a symbol the registry does not hold (an array frame: none of its symbols). */
-  UnknownSymbol = -3,
-  /** The ring had no free slot: nothing was written, the symbols' next records carry GapBefore. */
-  RingFull = -4,
-  /** The frame ends inside a string, object or array (bytes missing at its end). */
-  Truncated = -5,
-  /** A field the event cannot do without is absent (symbol, price, qty, update ids, `o` / `k`, ...). */
-  MissingField = -6,
-  /** A field of the event holds another JSON type than it should (`"m":"true"`, `"p":null`, `"o":[]`). */
-  WrongType = -7,
-  /** A number (or numeric string) that does not read as one: `"1.2.3"`, `""`, an id of 2^53 or more. */
-  BadNumber = -8,
-  /** A string outside its set of values (a liquidation side other than BUY / SELL). */
-  BadValue = -9,
-}
-
-/** True for the statuses that mean the frame itself is malformed (as opposed to ignored / unknown / full). */
-export function isMalformedStatus(s: number): boolean {
-  return s === DecodeStatus.Malformed || (s <= DecodeStatus.Truncated && s >= DecodeStatus.BadValue);
-}
+export { DecodeStatus, isMalformedStatus } from '../../feed/decodeStatus.js';
 
 /**
  * Inlined constants.

@@ -1,6 +1,7 @@
 import { ByteScanner, Ch, POW10, ascii, bytesEqual } from '../../core/ByteScanner.js';
 import type { SymbolRegistry } from '../../core/SymbolRegistry.js';
 import type { SlotWriter } from '../../ring/SlotWriter.js';
+import { DecodeStatus as GateDecodeStatus } from '../../feed/decodeStatus.js';
 import {
   AT,
   BT,
@@ -15,38 +16,8 @@ import {
   packHeader,
 } from '../../ring/layout.js';
 
-/**
- * Negative results of `GateMarketDecoder.decode` (a result >= 1 is the number of records committed). The
- * values are those of the Binance decoder's DecodeStatus, so a feed loop reads both dialects alike; Control
- * is Gate's own: a subscribe / unsubscribe reply or a `futures.pong` (see `decodeGateControl`).
- */
-export const enum GateDecodeStatus {
-  /** valid JSON that is not a market push we decode (another channel, an `all` snapshot, ...) */
-  Ignored = -1,
-  /** not JSON: garbage bytes, a syntax error, trailing bytes after the value, not an object */
-  Malformed = -2,
-  /** a push for a contract the registry does not hold (an array push: none of its contracts) */
-  UnknownSymbol = -3,
-  /** the ring had no free slot: nothing written, the contracts' next records carry GapBefore */
-  RingFull = -4,
-  /** the frame ends inside a string, object or array */
-  Truncated = -5,
-  /** a field the push cannot do without is absent (contract, price, size, U / u, result, ...) */
-  MissingField = -6,
-  /** a field holds another JSON type than it should (`"b":{}`, `"U":"x"` where a number goes, result a string) */
-  WrongType = -7,
-  /** a number or numeric string that does not read as one (`"1.2.3"`, an update id of 2^53 or more) */
-  BadNumber = -8,
-  /** a string outside its set of values (a candlestick name without interval or contract) */
-  BadValue = -9,
-  /** a control reply: subscribe / unsubscribe ack or error, or futures.pong; counted, nothing written */
-  Control = -10,
-}
-
-/** True for the statuses that mean the frame itself is malformed. */
-export function isGateMalformed(s: number): boolean {
-  return s === GateDecodeStatus.Malformed || (s <= GateDecodeStatus.Truncated && s >= GateDecodeStatus.BadValue);
-}
+// The statuses are the feed's, shared with the Binance decoder (Control is Gate's own); the Gate names stay.
+export { DecodeStatus as GateDecodeStatus, isMalformedStatus as isGateMalformed } from '../../feed/decodeStatus.js';
 
 /**
  * What a feed needs from a market-data decoder (the shape `BinanceMarketDecoder` already offers and
