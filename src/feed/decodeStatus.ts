@@ -1,3 +1,5 @@
+import { Ch } from '../core/ByteScanner.js';
+
 /**
  * Negative results of a market-data decoder's `decode` (a result >= 1 is the number of records committed),
  * shared by the Binance and Gate dialects so one feed loop reads both alike. Every malformed frame gets
@@ -30,4 +32,68 @@ export const enum DecodeStatus {
 /** True for the statuses that mean the frame itself is malformed (as opposed to ignored / unknown / full). */
 export function isMalformedStatus(s: number): boolean {
   return s === DecodeStatus.Malformed || (s <= DecodeStatus.Truncated && s >= DecodeStatus.BadValue);
+}
+
+/** The per-reason counters of a decoder's malformed frames (public fields of both market decoders). */
+export interface MalformedCounters {
+  malformed: number;
+  syntaxErrors: number;
+  truncated: number;
+  missingField: number;
+  wrongType: number;
+  badNumber: number;
+  badValue: number;
+}
+
+/** Counts a malformed frame under its reason (anything else counts as a syntax error); returns the status. */
+export function countMalformed(c: MalformedCounters, st: number): number {
+  c.malformed++;
+  switch (st) {
+    case DecodeStatus.Truncated:
+      c.truncated++;
+      return st;
+    case DecodeStatus.MissingField:
+      c.missingField++;
+      return st;
+    case DecodeStatus.WrongType:
+      c.wrongType++;
+      return st;
+    case DecodeStatus.BadNumber:
+      c.badNumber++;
+      return st;
+    case DecodeStatus.BadValue:
+      c.badValue++;
+      return st;
+    default:
+      c.syntaxErrors++;
+      return DecodeStatus.Malformed;
+  }
+}
+
+/**
+ * Why bytes that are not valid JSON are not: Truncated if they end inside a string or with an object / array
+ * still open (what a frame cut short looks like), else Malformed. Cold path: one pass over the bytes.
+ */
+export function unparsedStatus(buf: Uint8Array, start: number, end: number): number {
+  let i = start;
+  // JSON whitespace only: a frame starting with another control byte is not JSON at all
+  while (i < end && (buf[i] === Ch.Space || buf[i] === Ch.Lf || buf[i] === Ch.Cr || buf[i] === Ch.Tab)) i++;
+  const c0 = i < end ? buf[i]! : 0;
+  if (c0 !== Ch.LBrace && c0 !== Ch.LBracket) return DecodeStatus.Malformed;
+  let depth = 0;
+  let inStr = false;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (inStr) {
+      if (c === Ch.Backslash) i++;
+      else if (c === Ch.Quote) inStr = false;
+    } else if (c === Ch.Quote) {
+      inStr = true;
+    } else if (c === Ch.LBrace || c === Ch.LBracket) {
+      depth++;
+    } else if (c === Ch.RBrace || c === Ch.RBracket) {
+      if (--depth < 0) break;
+    }
+  }
+  return inStr || depth > 0 ? DecodeStatus.Truncated : DecodeStatus.Malformed;
 }

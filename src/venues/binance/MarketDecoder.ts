@@ -1,7 +1,7 @@
 import { ByteScanner, Ch, POW10, ascii, bytesEqual } from '../../core/ByteScanner.js';
 import type { SymbolRegistry } from '../../core/SymbolRegistry.js';
 import type { SlotWriter } from '../../ring/SlotWriter.js';
-import { DecodeStatus } from '../../feed/decodeStatus.js';
+import { countMalformed, unparsedStatus, DecodeStatus } from '../../feed/decodeStatus.js';
 import {
   AT,
   BT,
@@ -742,28 +742,7 @@ export class BinanceMarketDecoder {
 
   /** Counts a malformed frame under its reason. */
   private reject(st: number): number {
-    this.malformed++;
-    switch (st) {
-      case DecodeStatus.Truncated:
-        this.truncated++;
-        break;
-      case DecodeStatus.MissingField:
-        this.missingField++;
-        break;
-      case DecodeStatus.WrongType:
-        this.wrongType++;
-        break;
-      case DecodeStatus.BadNumber:
-        this.badNumber++;
-        break;
-      case DecodeStatus.BadValue:
-        this.badValue++;
-        break;
-      default:
-        this.syntaxErrors++;
-        return DecodeStatus.Malformed;
-    }
-    return st;
+    return countMalformed(this, st);
   }
 
   /**
@@ -771,26 +750,7 @@ export class BinanceMarketDecoder {
    * open (what a frame cut short looks like), else Malformed. Cold path: one pass over the bytes.
    */
   private syntaxFail(buf: Uint8Array, start: number, end: number): number {
-    let i = start;
-    while (i < end && (buf[i] === Ch.Space || buf[i] === Ch.Lf || buf[i] === Ch.Cr || buf[i] === Ch.Tab)) i++;
-    const c0 = i < end ? buf[i]! : 0;
-    if (c0 !== Ch.LBrace && c0 !== Ch.LBracket) return this.reject(DecodeStatus.Malformed);
-    let depth = 0;
-    let inStr = false;
-    for (; i < end; i++) {
-      const c = buf[i]!;
-      if (inStr) {
-        if (c === Ch.Backslash) i++;
-        else if (c === Ch.Quote) inStr = false;
-      } else if (c === Ch.Quote) {
-        inStr = true;
-      } else if (c === Ch.LBrace || c === Ch.LBracket) {
-        depth++;
-      } else if (c === Ch.RBrace || c === Ch.RBracket) {
-        if (--depth < 0) break;
-      }
-    }
-    return this.reject(inStr || depth > 0 ? DecodeStatus.Truncated : DecodeStatus.Malformed);
+    return this.reject(unparsedStatus(buf, start, end));
   }
 
   private unknown(): number {

@@ -1,7 +1,7 @@
 import { ByteScanner, Ch, POW10, ascii, bytesEqual } from '../../core/ByteScanner.js';
 import type { SymbolRegistry } from '../../core/SymbolRegistry.js';
 import type { SlotWriter } from '../../ring/SlotWriter.js';
-import { DecodeStatus as GateDecodeStatus } from '../../feed/decodeStatus.js';
+import { countMalformed, unparsedStatus, DecodeStatus as GateDecodeStatus } from '../../feed/decodeStatus.js';
 import {
   AT,
   BT,
@@ -979,48 +979,11 @@ export class GateMarketDecoder implements MarketFrameDecoder {
   }
 
   private reject(st: number): number {
-    this.malformed++;
-    switch (st) {
-      case GateDecodeStatus.Truncated:
-        this.truncated++;
-        break;
-      case GateDecodeStatus.MissingField:
-        this.missingField++;
-        break;
-      case GateDecodeStatus.WrongType:
-        this.wrongType++;
-        break;
-      case GateDecodeStatus.BadNumber:
-        this.badNumber++;
-        break;
-      case GateDecodeStatus.BadValue:
-        this.badValue++;
-        break;
-      default:
-        this.syntaxErrors++;
-        return GateDecodeStatus.Malformed;
-    }
-    return st;
+    return countMalformed(this, st);
   }
 
   /** Not valid JSON: Truncated if it ends inside a string or an open object / array, else Malformed. */
   private syntaxFail(buf: Uint8Array, start: number, end: number): number {
-    let i = start;
-    while (i < end && buf[i]! <= Ch.Space) i++;
-    if (i >= end || (buf[i] !== Ch.LBrace && buf[i] !== Ch.LBracket)) return this.reject(GateDecodeStatus.Malformed);
-    let depth = 0;
-    let inStr = false;
-    for (; i < end; i++) {
-      const c = buf[i]!;
-      if (inStr) {
-        if (c === Ch.Backslash) i++;
-        else if (c === Ch.Quote) inStr = false;
-      } else if (c === Ch.Quote) inStr = true;
-      else if (c === Ch.LBrace || c === Ch.LBracket) depth++;
-      else if (c === Ch.RBrace || c === Ch.RBracket) {
-        if (--depth < 0) break;
-      }
-    }
-    return this.reject(inStr || depth > 0 ? GateDecodeStatus.Truncated : GateDecodeStatus.Malformed);
+    return this.reject(unparsedStatus(buf, start, end));
   }
 }
