@@ -1,3 +1,4 @@
+import { ErrorHandling as GateErrorHandling } from '../../exec/errorHandling.js';
 import { RejectReason } from '../../ring/layout.js';
 
 /**
@@ -58,23 +59,8 @@ export const enum GateErrorKind {
   Count,
 }
 
-export const enum GateErrorHandling {
-  None = 0,
-  /** the request certainly had no effect */
-  Definite = 1,
-  /** outcome unknown: reconcile by the `text` client id, never resend blindly */
-  Unknown = 2,
-  /** Timestamp too far from the venue: resync the clock, then resending is safe */
-  RetryAfterClockSync = 3,
-  /** rate limited: wait before sending more */
-  Backoff = 4,
-  /** stop order entry and raise an alarm */
-  Halt = 5,
-  /** a normal outcome of the order type (poc would take, fok not filled) */
-  Expected = 6,
-  /** cancel of an order the venue no longer has open */
-  AlreadyClosed = 7,
-}
+// The engine's handlings are venue-neutral (shared with Binance); the Gate name stays.
+export { ErrorHandling as GateErrorHandling } from '../../exec/errorHandling.js';
 
 const NAMES: string[] = [];
 const HANDLING = new Uint8Array(GateErrorKind.Count);
