@@ -673,34 +673,15 @@ export class StrategyRunner implements StrategyContext {
     if (slot < 0 || t.type[slot] !== OrderType.Limit || !(price > 0) || !(qty > 0)) return -1;
     const sym = t.sym[slot]!;
     const inst = this.instruments[sym]!;
-    const w = this.intents;
-    const base = w.claim();
-    if (base < 0) {
-      w.abort();
-      this.counters.ringFullRejects++;
-      return -1;
-    }
-    const id = this.nextIntentId++;
-    const f64 = w.f64;
-    w.i32[base * 2] = packHeader(RecordType.OrderAmend, 0, 0);
-    w.i32[base * 2 + 1] = sym;
     const side = t.side[slot]!;
-    f64[base + W.RECV_TS] = this.cur.recvTs;
-    f64[base + IN.INTENT_ID] = id;
-    f64[base + IN.SIDE] = side;
-    f64[base + IN.ORDER_TYPE] = OrderType.Limit;
-    f64[base + IN.TIF] = 0;
+    const base = this.claimRequest(RecordType.OrderAmend, sym, side, OrderType.Limit, intentId);
+    if (base < 0) return -1;
+    const id = this.requestId;
+    const f64 = this.intents.f64;
     f64[base + IN.PRICE_TICKS] = priceToTicks(inst, price);
     f64[base + IN.QTY_STEPS] = qtyToSteps(inst, qty);
-    f64[base + IN.FLAGS] = 0;
     f64[base + IN.DECISION_PRICE] = side === Side.Buy ? this.ask[sym]! : this.bid[sym]!;
-    f64[base + IN.STOP_PRICE_TICKS] = 0;
-    f64[base + IN.READ_TS] = this.readTs;
-    f64[base + IN.EVENT_TIME] = this.cur.eventTime;
-    f64[base + IN.TARGET_ID] = intentId;
-    f64[base + IN.CALLBACK_RATE] = 0;
-    f64[base + W.PUB_TS] = this.clock.now();
-    w.commit();
+    this.publishRequest(base);
     this.counters.amends++;
     // The new total replaces the old; what has filled stays filled. Applied now (risk sees the new size at
     // once) and undone if the venue refuses the amend.
@@ -721,6 +702,25 @@ export class StrategyRunner implements StrategyContext {
     const t = this.inflight;
     const slot = t.find(intentId);
     if (slot < 0) return -1;
+    // the target's side (a cancel refused locally is reported with it) and type (conditional orders are
+    // cancelled on the venue's algo-order endpoint)
+    const base = this.claimRequest(RecordType.OrderCancel, t.sym[slot]!, t.side[slot]!, t.type[slot]!, intentId);
+    if (base < 0) return -1;
+    const id = this.requestId;
+    this.publishRequest(base);
+    this.counters.cancels++;
+    return id;
+  }
+
+  /** Intent id of the request the last `claimRequest` wrote. */
+  private requestId = 0;
+
+  /**
+   * Claims a ring-B slot for a request about order `targetId` (cancel, amend) and writes what every such
+   * request carries, the rest zero; -1 (counted) when ring B is full. The caller fills its own fields, then
+   * calls `publishRequest`.
+   */
+  private claimRequest(type: number, sym: number, side: number, orderType: number, targetId: number): number {
     const w = this.intents;
     const base = w.claim();
     if (base < 0) {
@@ -729,15 +729,14 @@ export class StrategyRunner implements StrategyContext {
       return -1;
     }
     const id = this.nextIntentId++;
+    this.requestId = id;
     const f64 = w.f64;
-    w.i32[base * 2] = packHeader(RecordType.OrderCancel, 0, 0);
-    w.i32[base * 2 + 1] = t.sym[slot]!;
+    w.i32[base * 2] = packHeader(type, 0, 0);
+    w.i32[base * 2 + 1] = sym;
     f64[base + W.RECV_TS] = this.cur.recvTs;
     f64[base + IN.INTENT_ID] = id;
-    // the target's side (a cancel refused locally is reported with it) and type (conditional orders are
-    // cancelled on the venue's algo-order endpoint)
-    f64[base + IN.SIDE] = t.side[slot]!;
-    f64[base + IN.ORDER_TYPE] = t.type[slot]!;
+    f64[base + IN.SIDE] = side;
+    f64[base + IN.ORDER_TYPE] = orderType;
     f64[base + IN.TIF] = 0;
     f64[base + IN.PRICE_TICKS] = 0;
     f64[base + IN.QTY_STEPS] = 0;
@@ -746,12 +745,15 @@ export class StrategyRunner implements StrategyContext {
     f64[base + IN.STOP_PRICE_TICKS] = 0;
     f64[base + IN.READ_TS] = this.readTs;
     f64[base + IN.EVENT_TIME] = this.cur.eventTime;
-    f64[base + IN.TARGET_ID] = intentId;
+    f64[base + IN.TARGET_ID] = targetId;
     f64[base + IN.CALLBACK_RATE] = 0;
-    f64[base + W.PUB_TS] = this.clock.now();
-    w.commit();
-    this.counters.cancels++;
-    return id;
+    return base;
+  }
+
+  /** Stamps the publish time of the request at `base` and commits it to ring B. */
+  private publishRequest(base: number): void {
+    this.intents.f64[base + W.PUB_TS] = this.clock.now();
+    this.intents.commit();
   }
 
   setTimer(atMs: number): void {
